@@ -1,0 +1,95 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+
+	"dealerdesk/app/api"
+	"dealerdesk/app/auth"
+	"dealerdesk/app/clock"
+	"dealerdesk/app/config"
+	"dealerdesk/app/db"
+	"dealerdesk/app/httpapi"
+	"dealerdesk/app/org"
+	"dealerdesk/app/system"
+	"dealerdesk/embedui"
+)
+
+// Version is set at build time with -ldflags "-X dealerdesk/app.Version=…".
+var Version = "dev"
+
+// Options are the parts tests replace.
+type Options struct {
+	Clock     clock.Clock  // default: the system clock
+	Log       *slog.Logger // default: discard
+	LoginRate float64      // sign-in requests per second per address; 0: default
+}
+
+// App is the wired application: configuration, database, services, HTTP server.
+type App struct {
+	Config config.Config
+	DB     *db.DB
+	Clock  clock.Clock
+	Log    *slog.Logger
+	Auth   *auth.Service
+	Org    *org.Service
+	System *system.Service
+	Server *httpapi.Server
+}
+
+// New opens the data dir, migrates the database and wires every service.
+func New(ctx context.Context, cfg config.Config, opt Options) (*App, error) {
+	if opt.Clock == nil {
+		opt.Clock = clock.System{}
+	}
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if err := cfg.EnsureDataDir(); err != nil {
+		return nil, err
+	}
+	d, err := db.Open(ctx, cfg.DBPath(), db.Options{})
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Config: cfg, DB: d, Clock: opt.Clock, Log: opt.Log}
+	if err := a.init(ctx, opt); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *App) init(ctx context.Context, opt Options) error {
+	if _, err := a.DB.Migrate(ctx, filepath.Join(a.Config.DataDir, "backups"), a.Log); err != nil {
+		return err
+	}
+	if err := org.SeedRoles(ctx, a.DB.W, a.Clock.Now().UnixMilli()); err != nil {
+		return fmt.Errorf("app: seed roles: %w", err)
+	}
+	a.Auth = auth.NewService(a.DB, a.Clock, a.Log)
+	a.Org = org.NewService(a.DB, a.Auth, a.Clock, a.Log)
+	a.System = system.NewService(a.DB, a.Auth, a.Org, a.Clock, a.Log, Version, filepath.Join(a.Config.DataDir, "setup-token"))
+	cat, err := httpapi.LoadCatalog()
+	if err != nil {
+		return err
+	}
+	var routes []api.Route
+	routes = append(routes, a.System.Routes()...)
+	routes = append(routes, a.Org.SessionRoutes()...)
+	routes = append(routes, a.Org.Routes()...)
+	a.Server, err = httpapi.New(httpapi.Deps{Auth: a.Auth, Routes: routes, Catalog: cat, Log: a.Log, UI: embedui.Dist(), Version: Version, LoginRate: opt.LoginRate})
+	return err
+}
+
+// Close closes the database.
+func (a *App) Close() error {
+	if a == nil || a.DB == nil {
+		return nil
+	}
+	return errors.Join(a.DB.Close())
+}

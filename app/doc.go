@@ -1,0 +1,11 @@
+// Package app wires DealerDesk together: configuration, database, the platform
+// services and the domains, and the HTTP server.
+//
+// Import direction (enforced by TestImportDirection):
+//
+//	main → cli → app → httpapi → domains → platform (api, auth, org, audit, system…) → db, apperr, clock, config, pii → search, backup
+//
+// Between domains: report may read all; sales and aftersales may import crm and
+// inventory; the others import no domain. A lower package never imports upward: it
+// exposes a hook, or the higher one calls it.
+package app

@@ -1,0 +1,89 @@
+// Package pii normalizes, validates and masks personal data (DOMAIN.md P1/P2):
+// Chinese mobile numbers and resident ID numbers. Masked forms are what every role
+// without the pi.reveal permission sees, in JSON, exports and logs alike.
+package pii
+
+import (
+	"strings"
+	"unicode"
+)
+
+// NormalizeMobile turns a Chinese mobile number typed in any common form
+// (+86 138 0013 8000, 0086-13800138000, 138-0013-8000, full-width digits) into its
+// 11 digits. ok is false when the result is not a valid mobile number.
+func NormalizeMobile(s string) (string, bool) {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r >= '０' && r <= '９':
+			b.WriteRune('0' + (r - '０'))
+		case r == '+' || r == '-' || r == '(' || r == ')' || r == '.' || unicode.IsSpace(r):
+		default:
+			return "", false
+		}
+	}
+	d := b.String()
+	switch {
+	case strings.HasPrefix(d, "0086") && len(d) == 15:
+		d = d[4:]
+	case strings.HasPrefix(d, "86") && len(d) == 13:
+		d = d[2:]
+	}
+	if len(d) != 11 || d[0] != '1' || d[1] < '3' || d[1] > '9' {
+		return "", false
+	}
+	return d, true
+}
+
+// MaskPhone shows the first 3 and last 4 digits: 138****8000.
+func MaskPhone(p string) string {
+	r := []rune(p)
+	if len(r) < 7 {
+		return strings.Repeat("*", len(r))
+	}
+	return string(r[:3]) + strings.Repeat("*", len(r)-7) + string(r[len(r)-4:])
+}
+
+// MaskIDNo shows the first 6 and last 4 characters of an ID number.
+func MaskIDNo(id string) string {
+	r := []rune(id)
+	if len(r) < 10 {
+		return strings.Repeat("*", len(r))
+	}
+	return string(r[:6]) + strings.Repeat("*", len(r)-10) + string(r[len(r)-4:])
+}
+
+// MaskLogin masks a sign-in name for the audit log when it looks like a phone.
+func MaskLogin(s string) string {
+	if p, ok := NormalizeMobile(s); ok {
+		return MaskPhone(p)
+	}
+	if len(s) > 64 {
+		return s[:64]
+	}
+	return s
+}
+
+var idWeights = []int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
+
+const idCheck = "10X98765432"
+
+// ValidIDNo reports whether s is an 18-character resident ID number with a correct
+// GB 11643 check character.
+func ValidIDNo(s string) bool {
+	s = strings.ToUpper(strings.TrimSpace(s))
+	if len(s) != 18 {
+		return false
+	}
+	sum := 0
+	for i := 0; i < 17; i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return false
+		}
+		sum += int(c-'0') * idWeights[i]
+	}
+	return s[17] == idCheck[sum%11]
+}

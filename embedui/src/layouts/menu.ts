@@ -1,0 +1,41 @@
+// The side menu: modules (groups) and their pages, each shown only with its permission.
+import type { Component } from 'vue'
+import { House, OfficeBuilding, Connection, User, Stamp, Key, Tickets, Lock } from '@element-plus/icons-vue'
+
+export interface MenuItem {
+  route: string
+  path: string
+  label: string
+  icon: Component
+  perm?: string
+  test: string
+}
+
+export interface MenuGroup {
+  key: string
+  label: string
+  items: MenuItem[]
+}
+
+export const HOME_ITEM: MenuItem = { route: 'home', path: '/', label: 'menu.home', icon: House, test: 'menu-home' }
+
+export const MENU: MenuGroup[] = [
+  {
+    key: 'system',
+    label: 'menu.system',
+    items: [
+      { route: 'stores', path: '/system/stores', label: 'menu.stores', icon: OfficeBuilding, perm: 'org.read', test: 'menu-stores' },
+      { route: 'departments', path: '/system/departments', label: 'menu.departments', icon: Connection, perm: 'org.read', test: 'menu-departments' },
+      { route: 'users', path: '/system/users', label: 'menu.users', icon: User, perm: 'user.read', test: 'menu-users' },
+      { route: 'roles', path: '/system/roles', label: 'menu.roles', icon: Stamp, perm: 'role.read', test: 'menu-roles' },
+      { route: 'apikeys', path: '/system/apikeys', label: 'menu.apikeys', icon: Key, perm: 'apikey.manage', test: 'menu-apikeys' },
+      { route: 'audit', path: '/system/audit', label: 'menu.audit', icon: Tickets, perm: 'audit.read', test: 'menu-audit' },
+      { route: 'security', path: '/system/security', label: 'menu.security', icon: Lock, perm: 'settings.manage', test: 'menu-security' },
+    ],
+  },
+]
+
+/** visibleMenu keeps the items the user may open and drops groups left empty. */
+export function visibleMenu(can: (perm?: string) => boolean): MenuGroup[] {
+  return MENU.map((g) => ({ ...g, items: g.items.filter((i) => can(i.perm)) })).filter((g) => g.items.length > 0)
+}

@@ -1,0 +1,101 @@
+// Routes (all lazy-loaded) and the guards: first-run setup, sign-in, forced password change, permissions.
+import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
+import { useSessionStore } from '@/stores/session'
+import { authApi } from '@/api/auth'
+import { t } from '@/i18n'
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    /** i18n key of the page title. */
+    title?: string
+    /** Reachable without signing in. */
+    public?: boolean
+    /** Permission the page needs (me.permissions). */
+    perm?: string
+  }
+}
+
+const routes: RouteRecordRaw[] = [
+  { path: '/setup', name: 'setup', component: () => import('@/views/auth/SetupView.vue'), meta: { public: true, title: 'setup.title' } },
+  { path: '/login', name: 'login', component: () => import('@/views/auth/LoginView.vue'), meta: { public: true, title: 'login.title' } },
+  {
+    path: '/change-password',
+    name: 'change-password',
+    component: () => import('@/views/auth/ChangePasswordView.vue'),
+    meta: { title: 'password.title' },
+  },
+  {
+    path: '/',
+    component: () => import('@/layouts/MainLayout.vue'),
+    children: [
+      { path: '', name: 'home', component: () => import('@/views/HomeView.vue'), meta: { title: 'home.title' } },
+      { path: 'profile', name: 'profile', component: () => import('@/views/ProfileView.vue'), meta: { title: 'profile.title' } },
+      { path: 'system/stores', name: 'stores', component: () => import('@/views/system/StoresView.vue'), meta: { title: 'menu.stores', perm: 'org.read' } },
+      { path: 'system/departments', name: 'departments', component: () => import('@/views/system/DepartmentsView.vue'), meta: { title: 'menu.departments', perm: 'org.read' } },
+      { path: 'system/users', name: 'users', component: () => import('@/views/system/UsersView.vue'), meta: { title: 'menu.users', perm: 'user.read' } },
+      { path: 'system/roles', name: 'roles', component: () => import('@/views/system/RolesView.vue'), meta: { title: 'menu.roles', perm: 'role.read' } },
+      { path: 'system/apikeys', name: 'apikeys', component: () => import('@/views/system/ApiKeysView.vue'), meta: { title: 'menu.apikeys', perm: 'apikey.manage' } },
+      { path: 'system/audit', name: 'audit', component: () => import('@/views/system/AuditView.vue'), meta: { title: 'menu.audit', perm: 'audit.read' } },
+      { path: 'system/security', name: 'security', component: () => import('@/views/system/SecurityView.vue'), meta: { title: 'menu.security', perm: 'settings.manage' } },
+      { path: ':pathMatch(.*)*', name: 'not-found', component: () => import('@/views/NotFoundView.vue'), meta: { title: 'notFound.title' } },
+    ],
+  },
+]
+
+export const router = createRouter({
+  history: createWebHistory('/'),
+  routes,
+  scrollBehavior: () => ({ top: 0 }),
+})
+
+async function setupNeeded(): Promise<boolean> {
+  try {
+    return (await authApi.setupStatus()).needed
+  } catch {
+    return false
+  }
+}
+
+router.beforeEach(async (to) => {
+  const session = useSessionStore()
+  if (!session.loaded) {
+    try {
+      await session.fetchMe()
+    } catch {
+      /* server unreachable: the page shows its own error when it loads data */
+    }
+  }
+
+  if (to.name === 'setup') {
+    if (!(await setupNeeded())) return { name: session.signedIn ? 'home' : 'login' }
+    return true
+  }
+  if (to.name === 'login') {
+    if (await setupNeeded()) return { name: 'setup' }
+    if (session.signedIn) return safeRedirect(to.query.redirect)
+    return true
+  }
+  if (to.name === 'change-password') {
+    if (!session.signedIn && !session.passwordChangeRequired) return { name: 'login', query: { redirect: to.fullPath } }
+    return true
+  }
+  if (!session.signedIn) {
+    if (session.passwordChangeRequired) return { name: 'change-password' }
+    if (to.name === 'home' && (await setupNeeded())) return { name: 'setup' }
+    return { name: 'login', query: to.fullPath === '/' ? {} : { redirect: to.fullPath } }
+  }
+  if (session.me?.mustChangePassword) return { name: 'change-password' }
+  if (to.meta.perm && !session.can(to.meta.perm)) return { name: 'home' }
+  return true
+})
+
+router.afterEach((to) => {
+  const title = to.meta.title ? t(to.meta.title) : ''
+  document.title = title ? `${title} · DealerDesk` : 'DealerDesk'
+})
+
+/** safeRedirect returns the in-app path to go to after sign-in (never another origin). */
+export function safeRedirect(r: unknown): string {
+  const s = typeof r === 'string' ? r : ''
+  return s.startsWith('/') && !s.startsWith('//') && !s.startsWith('/login') ? s : '/'
+}
