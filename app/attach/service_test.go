@@ -198,10 +198,10 @@ func jpegBytes(t *testing.T, w, h, orient int) []byte {
 	if orient == 0 {
 		return out
 	}
-	tiff := []byte("MM\x00\x2a\x00\x00\x00\x08")               // big-endian TIFF, IFD0 at 8
-	tiff = append(tiff, 0, 1)                                  // one entry
-	tiff = append(tiff, 0x01, 0x12, 0, 3, 0, 0, 0, 1)          // Orientation, SHORT, count 1
-	tiff = append(tiff, 0, byte(orient), 0, 0, 0, 0, 0, 0, 0) // value, padding, next IFD 0
+	tiff := []byte("MM\x00\x2a\x00\x00\x00\x08")           // big-endian TIFF, IFD0 at 8
+	tiff = append(tiff, 0, 1)                              // one entry
+	tiff = append(tiff, 0x01, 0x12, 0, 3, 0, 0, 0, 1)      // Orientation, SHORT, count 1
+	tiff = append(tiff, 0, byte(orient), 0, 0, 0, 0, 0, 0) // value in 4 bytes, next IFD 0
 	payload := append([]byte("Exif\x00\x00"), tiff...)
 	seg := []byte{0xFF, 0xE1, 0, 0}
 	binary.BigEndian.PutUint16(seg[2:], uint16(len(payload)+2))
@@ -447,7 +447,7 @@ func TestUpload_RejectsActiveAndUnknownContent(t *testing.T) {
 		{"logo.png", []byte(`<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><circle r="5"/></svg>`)},
 		{"logo.svg", []byte(`<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`)},
 		{"poly.gif", []byte("GIF89a\x01\x00\x01\x00<html><script>alert(1)</script></html>")}, // a 1×1 GIF header on a page
-		{"cut.png", png[:len(png)/2]},                                          // header fine, pixels missing
+		{"cut.png", png[:len(png)/2]}, // header fine, pixels missing
 		{"notes.pdf", []byte("hello, this is text")},
 		{"sound.webp", []byte("RIFF\x24\x00\x00\x00WAVEfmt ")},
 		{"plain.xlsx", zipBytes(t, zipEntry{"readme.txt", []byte("hi")})},
@@ -521,6 +521,26 @@ func TestUpload_RejectsZipBomb(t *testing.T) {
 	ratio := minimalXLSX(t, zipEntry{"xl/sharedStrings.xml", make([]byte, 2<<20)})
 	_, err = e.svc.Upload(e.ctx, e.writer, "widget", e.widget1, "ratio.xlsx", bytes.NewReader(ratio))
 	wantField(t, err, "file", "attachment.unsafe_archive")
+
+	// Declared sizes whose sum overflows 64 bits must not wrap round to "small".
+	b.Reset()
+	zw = zip.NewWriter(&b)
+	for _, x := range []zipEntry{{"[Content_Types].xml", []byte(xlsxTypes)}, {"xl/workbook.xml", []byte("<workbook/>")}} {
+		w, _ := zw.Create(x.name)
+		w.Write(x.data)
+	}
+	for _, name := range []string{"xl/a.bin", "xl/b.bin"} {
+		w, err := zw.CreateRaw(&zip.FileHeader{Name: name, Method: zip.Store, CompressedSize64: 1, UncompressedSize64: 1 << 63})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte{0})
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.svc.Upload(e.ctx, e.writer, "widget", e.widget1, "wrap.xlsx", bytes.NewReader(b.Bytes()))
+	wantField(t, err, "file", "attachment.unsafe_archive")
 	if n := e.count(t, `SELECT count(*) FROM attachment`); n != 0 {
 		t.Fatalf("%d rows written", n)
 	}
@@ -530,12 +550,13 @@ func TestUpload_RejectsZipBomb(t *testing.T) {
 func TestUpload_RejectsZipDeclaringTooMuchInTotal(t *testing.T) {
 	e := newEnv(t)
 	// Incompressible content: the ratio is about 1, only the total can refuse it.
-	noise := make([]byte, 2<<20)
+	// Two entries, each under the lowered limit, together over it.
+	noise := make([]byte, 1400<<10)
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := range noise {
 		noise[i] = byte(rng.Uint32())
 	}
-	x := minimalXLSX(t, zipEntry{"xl/media/image1.bin", noise})
+	x := minimalXLSX(t, zipEntry{"xl/media/image1.bin", noise[:700<<10]}, zipEntry{"xl/media/image2.bin", noise[700<<10:]})
 	e.upload(t, "ok.xlsx", x)
 
 	old := attach.MaxZipUncompressed

@@ -89,3 +89,26 @@ func Negotiate(header string) string {
 	}
 	return Locales[0]
 }
+
+// Has reports whether a dotted key exists in the locale (any section).
+func (c *Catalog) Has(locale, key string) bool {
+	var cur any = c.langs[locale]
+	for _, part := range strings.Split(key, ".") {
+		obj, ok := cur.(map[string]any)
+		if !ok {
+			return false
+		}
+		cur, ok = obj[part]
+		if !ok {
+			return false
+		}
+	}
+	switch v := cur.(type) {
+	case string:
+		return true
+	case map[string]any:
+		_, ok := v["_"].(string)
+		return ok
+	}
+	return false
+}

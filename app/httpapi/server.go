@@ -66,7 +66,7 @@ func New(d Deps) (*Server, error) {
 		lr = 5
 	}
 	limiter := middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
-		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{Rate: rate.Limit(lr), Burst: int(lr * 6), ExpiresIn: 10 * time.Minute}),
+		Store:               middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{Rate: rate.Limit(lr), Burst: int(lr * 6), ExpiresIn: 10 * time.Minute}),
 		IdentifierExtractor: func(c echo.Context) (string, error) { return api.ClientIP(c), nil },
 		ErrorHandler:        func(c echo.Context, err error) error { return apperr.New(apperr.TooMany, "too_many") },
 		DenyHandler:         func(c echo.Context, id string, err error) error { return apperr.New(apperr.TooMany, "too_many") },

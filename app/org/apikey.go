@@ -119,7 +119,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, a auth.Actor, in APIKeyInput
 		if err != nil {
 			return apperr.Field("roleId", "role.invalid")
 		}
-		if !mayGrant(a, role.Scope, role.Permissions) {
+		if !mayAssign(a, role.Scope, role.Permissions) {
 			return apperr.Field("roleId", "role.not_grantable")
 		}
 		if _, err := getStore(ctx, tx, in.StoreID); err != nil {

@@ -70,6 +70,30 @@ func (in *RoleInput) Validate(create bool) error {
 	return f.Err()
 }
 
+// privileged permissions give power over people, data or the system itself; they can
+// only be handed to a user (or API key) by someone who holds them.
+var privileged = map[string]bool{
+	auth.PermOrgManage: true, auth.PermUserManage: true, auth.PermRoleManage: true, auth.PermAPIKeyManage: true,
+	auth.PermSettingsManage: true, auth.PermAuditRead: true, auth.PermPIReveal: true, auth.PermCostRead: true,
+	auth.PermCustomerExport: true, auth.PermFinanceWrite: true,
+}
+
+// mayAssign reports whether the actor may put someone in a role (create, edit,
+// reset the password of, or disable a user holding it): the role's scope is not
+// wider than the actor's, and every privileged permission in it is the actor's own.
+// So HR can manage consultants, but cannot make or take over a general manager.
+func mayAssign(a auth.Actor, scope auth.Scope, perms []string) bool {
+	if scope.Wider(a.Scope) {
+		return false
+	}
+	for _, p := range perms {
+		if privileged[p] && !a.Has(p) {
+			return false
+		}
+	}
+	return true
+}
+
 // mayGrant reports whether the actor holds everything the role would give, at an
 // equal or wider scope: nobody hands out more than they have.
 func mayGrant(a auth.Actor, scope auth.Scope, perms []string) bool {

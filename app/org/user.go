@@ -283,7 +283,7 @@ func (s *Service) checkAssignment(ctx context.Context, q db.Querier, a auth.Acto
 	role, err := getRole(ctx, q, in.RoleID)
 	if err != nil {
 		f.Add("roleId", "role.invalid")
-	} else if !mayGrant(a, role.Scope, role.Permissions) {
+	} else if !mayAssign(a, role.Scope, role.Permissions) {
 		f.Add("roleId", "role.not_grantable")
 	}
 	if _, err := getStore(ctx, q, in.StoreID); err != nil || !a.InScope(auth.Record{StoreID: in.StoreID, OwnerID: -1}) && a.Scope != auth.ScopeGroup {
@@ -382,7 +382,7 @@ func (s *Service) UpdateUser(ctx context.Context, a auth.Actor, id int64, in Use
 		if err != nil {
 			return err
 		}
-		if !mayGrant(a, oldRole.Scope, oldRole.Permissions) {
+		if !mayAssign(a, oldRole.Scope, oldRole.Permissions) {
 			return apperr.New(apperr.Forbidden, "forbidden") // cannot edit someone more powerful
 		}
 		if err := s.checkAssignment(ctx, tx, a, in); err != nil {
@@ -476,7 +476,7 @@ func (s *Service) manageable(ctx context.Context, q db.Querier, a auth.Actor, id
 	if err != nil {
 		return u, err
 	}
-	if !mayGrant(a, role.Scope, role.Permissions) {
+	if !mayAssign(a, role.Scope, role.Permissions) {
 		return u, apperr.New(apperr.Forbidden, "forbidden")
 	}
 	return u, nil

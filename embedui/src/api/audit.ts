@@ -6,10 +6,11 @@ export interface AuditEntry {
   at: number
   userId: number | null
   userName: string
+  apiKeyId?: number | null
   ip: string
   action: string
   entity: string
-  entityId: string | number | null
+  entityId: string
   storeId: number | null
   before: unknown
   after: unknown
@@ -33,6 +34,7 @@ export interface AuditVerifyResult {
   ok: boolean
   checked: number
   brokenAt?: number | null
+  reason?: string
 }
 
 /** The audit actions the server writes (labels: audit.action.<action>). */

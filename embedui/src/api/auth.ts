@@ -18,6 +18,7 @@ export interface Me {
   roleId: number
   roleCode: string
   roleName: string
+  roleBuiltin?: boolean
   scope: Scope
   permissions: string[]
   storeId: number

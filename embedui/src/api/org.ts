@@ -84,7 +84,9 @@ export interface User {
   name: string
   phone: string
   roleId: number
+  roleCode: string
   roleName: string
+  roleBuiltin: boolean
   storeId: number
   storeName: string
   departmentId: number | null
@@ -201,6 +203,8 @@ export const orgApi = {
   enableUser: (id: number) => http.post<User>(`/users/${id}/enable`),
   resetPassword: (id: number, password: string) => http.post<void>(`/users/${id}/reset-password`, { password }),
   unlockUser: (id: number) => http.post<void>(`/users/${id}/unlock`),
+  /** revealPhone returns the full number (needs pi.reveal and a recent password; audited). */
+  revealPhone: (id: number) => http.post<{ phone: string }>(`/users/${id}/reveal-phone`),
 
   listRoles: () => http.get<ListResult<Role>>('/roles'),
   createRole: (in_: RoleInput) => http.post<Role>('/roles', in_),

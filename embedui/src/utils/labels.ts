@@ -1,6 +1,6 @@
 // Translated labels for codes the API returns (roles, permissions, audit actions…),
 // falling back to what the server sent when a code has no translation yet.
-import { labelOr, t } from '@/i18n'
+import { labelOr } from '@/i18n'
 
 export function roleLabel(r: { code?: string; name: string; builtin?: boolean } | null | undefined): string {
   if (!r) return ''

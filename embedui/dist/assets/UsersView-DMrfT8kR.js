@@ -1,1 +1,0 @@
-import{b as e,mt as t}from"./runtime-core.esm-bundler-D081QTX0.js";import{t as n}from"./_plugin-vue_export-helper-BDNMzG2s.js";var r={};function i(n,r){return t(),e(`div`)}var a=n(r,[[`render`,i]]);export{a as default};

@@ -1,1 +1,0 @@
-var e={name:`DealerDesk Dealer Management`},t={app:e};export{e as app,t as default};

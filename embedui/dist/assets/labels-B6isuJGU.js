@@ -1,1 +1,0 @@
-import{d as e}from"./session-CRdarVUc.js";function t(t,n){return t?e(`roles.`+t,n):n}function n(t){return e(`scope.`+t+`.label`,t)}function r(t){return e(`storePage.status.`+t,t)}export{n,r,t};
