@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"dealerdesk/app/api"
+	"dealerdesk/app/attach"
 	"dealerdesk/app/auth"
 	"dealerdesk/app/clock"
 	"dealerdesk/app/config"
@@ -38,6 +39,7 @@ type App struct {
 	Auth   *auth.Service
 	Org    *org.Service
 	System *system.Service
+	Attach *attach.Service
 	Server *httpapi.Server
 }
 
@@ -74,6 +76,20 @@ func (a *App) init(ctx context.Context, opt Options) error {
 	a.Auth = auth.NewService(a.DB, a.Clock, a.Log)
 	a.Org = org.NewService(a.DB, a.Auth, a.Clock, a.Log)
 	a.System = system.NewService(a.DB, a.Auth, a.Org, a.Clock, a.Log, Version, filepath.Join(a.Config.DataDir, "setup-token"))
+	a.Attach = attach.NewService(a.DB, a.Config.DataDir, a.Clock, a.Log)
+	if n, err := a.Attach.SweepTemp(); err != nil {
+		a.Log.Warn("sweep temporary files", "err", err)
+	} else if n > 0 {
+		a.Log.Info("removed temporary files left by a crash", "count", n)
+	}
+	a.Attach.Register("user", func(ctx context.Context, q db.Querier, id int64) (attach.Owner, error) {
+		r, err := org.UserRecord(ctx, q, id)
+		return attach.Owner{Record: r, ReadPerm: auth.PermUserRead, WritePerm: auth.PermUserManage}, err
+	})
+	a.Attach.Register("store", func(ctx context.Context, q db.Querier, id int64) (attach.Owner, error) {
+		r, err := org.StoreRecord(ctx, q, id)
+		return attach.Owner{Record: r, ReadPerm: auth.PermOrgRead, WritePerm: auth.PermOrgManage}, err
+	})
 	cat, err := httpapi.LoadCatalog()
 	if err != nil {
 		return err
@@ -82,6 +98,7 @@ func (a *App) init(ctx context.Context, opt Options) error {
 	routes = append(routes, a.System.Routes()...)
 	routes = append(routes, a.Org.SessionRoutes()...)
 	routes = append(routes, a.Org.Routes()...)
+	routes = append(routes, a.Attach.Routes()...)
 	a.Server, err = httpapi.New(httpapi.Deps{Auth: a.Auth, Routes: routes, Catalog: cat, Log: a.Log, UI: embedui.Dist(), Version: Version, LoginRate: opt.LoginRate})
 	return err
 }

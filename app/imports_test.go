@@ -11,17 +11,17 @@ import (
 var layer = map[string]int{
 	"dealerdesk/search": 0, "dealerdesk/backup": 0, "dealerdesk/embedui": 0,
 	"dealerdesk/app/apperr": 1, "dealerdesk/app/clock": 1, "dealerdesk/app/config": 1, "dealerdesk/app/pii": 1,
-	"dealerdesk/app/db": 2,
+	"dealerdesk/app/db":    2,
 	"dealerdesk/app/audit": 3,
-	"dealerdesk/app/auth": 4,
-	"dealerdesk/app/api": 5,
-	"dealerdesk/app/org": 6, "dealerdesk/app/attach": 6,
-	"dealerdesk/app/system": 7,
-	"dealerdesk/app/demo": 8,
+	"dealerdesk/app/auth":  4,
+	"dealerdesk/app/api":   5,
+	"dealerdesk/app/org":   6, "dealerdesk/app/attach": 6,
+	"dealerdesk/app/system":  7,
+	"dealerdesk/app/demo":    8,
 	"dealerdesk/app/httpapi": 9,
-	"dealerdesk/app": 10,
-	"dealerdesk/app/cli": 11,
-	"dealerdesk": 12,
+	"dealerdesk/app":         10,
+	"dealerdesk/app/cli":     11,
+	"dealerdesk":             12,
 }
 
 // TestImportDirection fails when a package imports one above it, or when a new

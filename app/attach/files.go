@@ -5,9 +5,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
+	"time"
 )
 
 // path returns where the bytes with the hex digest sum live. The digest comes
@@ -97,4 +100,30 @@ func (s *Service) open(sum string) (*os.File, int64, error) {
 		return nil, 0, err
 	}
 	return f, fi.Size(), nil
+}
+
+// SweepTemp removes temporary files a crash left in the file store (".tmp-*"
+// older than a minute, so an upload in progress elsewhere is not disturbed) and
+// returns how many it removed. The app calls it at start.
+func (s *Service) SweepTemp() (int, error) {
+	root := s.files
+	n := 0
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if d.IsDir() || !strings.HasPrefix(d.Name(), ".tmp-") {
+			return nil
+		}
+		if info, err := d.Info(); err == nil && time.Since(info.ModTime()) > time.Minute {
+			if os.Remove(p) == nil {
+				n++
+			}
+		}
+		return nil
+	})
+	return n, err
 }

@@ -96,7 +96,7 @@ var DefaultRoles = []DefaultRole{
 	{"parts", "配件管理员", ScopeStore, []string{PermPartsRead, PermPartsWrite, PermServiceRead, PermCostRead, PermOfficeUse}},
 	{"finance", "财务", ScopeStore, []string{PermOrgRead, PermFinanceRead, PermFinanceWrite, PermCostRead, PermApprovalAct,
 		PermCustomerRead, PermReportRead, PermOfficeUse}},
-	{"hr", "行政人事", ScopeStore, []string{PermOrgRead, PermUserRead, PermUserManage, PermHRManage, PermOfficeUse}},
+	{"hr", "行政人事", ScopeStore, []string{PermOrgRead, PermUserRead, PermUserManage, PermHRManage, PermOfficeUse, PermAttachWrite}},
 	{"marketing", "市场专员", ScopeStore, []string{PermCustomerRead, PermLeadCreate, PermMarketing, PermReportRead, PermOfficeUse}},
 }
 

@@ -58,9 +58,16 @@ serve flags:
 Run "dealerdesk COMMAND --help" for a command's flags.
 `
 
+// Stdin is where console commands read passwords from (tests replace it).
+var Stdin io.Reader = os.Stdin
+
 // Main runs the command line and returns the exit code.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cmd := "serve"
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+		args = args[:0]
+		cmd = "help"
+	}
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
 	}
@@ -71,7 +78,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "demo":
 		err = demoCmd(ctx, args, stdout, stderr)
 	case "admin":
-		err = adminCmd(ctx, args, os.Stdin, stdout, stderr)
+		err = adminCmd(ctx, args, Stdin, stdout, stderr)
 	case "migrate":
 		err = migrateCmd(ctx, args, stdout, stderr)
 	case "audit":

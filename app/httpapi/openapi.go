@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"reflect"
 	"regexp"
-	"sort"
 	"strings"
 
 	"dealerdesk/app/api"
@@ -48,7 +47,9 @@ func (s *Server) OpenAPI() ([]byte, error) {
 		if rt.Method == http.MethodPost && rt.Out != nil && !strings.Contains(rt.Path, "/:") && rt.Perm != api.Public && !strings.HasPrefix(rt.Path, "/auth/") && !strings.HasSuffix(rt.Path, "/verify") {
 			status = "201"
 		}
-		if rt.Out != nil {
+		if rt.Out == nil && rt.Method == http.MethodGet { // a file download
+			resp["200"] = map[string]any{"description": "The file", "content": map[string]any{"application/octet-stream": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}}
+		} else if rt.Out != nil {
 			resp[status] = map[string]any{"description": "OK", "content": map[string]any{"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(rt.Out))}}}
 		} else {
 			resp["204"] = map[string]any{"description": "Done"}
@@ -136,7 +137,6 @@ func (g *schemaGen) schema(t reflect.Type) map[string]any {
 		if _, ok := g.defs[name]; !ok {
 			g.defs[name] = map[string]any{} // placeholder against recursion
 			props := map[string]any{}
-			var order []string
 			for i := 0; i < t.NumField(); i++ {
 				f := t.Field(i)
 				if !f.IsExported() {
@@ -151,9 +151,7 @@ func (g *schemaGen) schema(t reflect.Type) map[string]any {
 					jname = f.Name
 				}
 				props[jname] = g.schema(f.Type)
-				order = append(order, jname)
 			}
-			sort.Strings(order)
 			g.defs[name] = map[string]any{"type": "object", "properties": props}
 		}
 		return map[string]any{"$ref": "#/components/schemas/" + name}

@@ -277,3 +277,11 @@ func (s *Service) UpdateStore(ctx context.Context, a auth.Actor, id int64, in St
 	})
 	return st, err
 }
+
+// StoreRecord is the access-check view of a store (attachments such as a logo).
+func StoreRecord(ctx context.Context, q db.Querier, id int64) (auth.Record, error) {
+	if _, err := getStore(ctx, q, id); err != nil {
+		return auth.Record{}, err
+	}
+	return auth.Record{StoreID: id}, nil
+}

@@ -634,3 +634,13 @@ func (s *Service) Me(ctx context.Context, a auth.Actor) (Me, error) {
 	}
 	return m, rows.Err()
 }
+
+// UserRecord is the access-check view of a user (attachments such as a photo of
+// a driving licence or ID card for HR records).
+func UserRecord(ctx context.Context, q db.Querier, id int64) (auth.Record, error) {
+	u, err := getUser(ctx, q, id)
+	if err != nil {
+		return auth.Record{}, err
+	}
+	return u.record(), nil
+}
