@@ -15,6 +15,7 @@ import (
 	"dealerdesk/app/config"
 	"dealerdesk/app/db"
 	"dealerdesk/app/httpapi"
+	"dealerdesk/app/jobs"
 	"dealerdesk/app/org"
 	"dealerdesk/app/system"
 	"dealerdesk/embedui"
@@ -41,6 +42,7 @@ type App struct {
 	System *system.Service
 	Attach *attach.Service
 	Server *httpapi.Server
+	jobs   *jobs.Runner
 }
 
 // New opens the data dir, migrates the database and wires every service.
@@ -103,10 +105,23 @@ func (a *App) init(ctx context.Context, opt Options) error {
 	return err
 }
 
-// Close closes the database.
+// StartJobs starts the scheduler with every service's jobs (serve only; the
+// console commands run none).
+func (a *App) StartJobs(ctx context.Context) error {
+	var list []jobs.Job
+	list = append(list, a.Auth.Jobs()...)
+	r, err := jobs.Start(ctx, a.Log, list)
+	if err != nil {
+		return err
+	}
+	a.jobs = r
+	return nil
+}
+
+// Close stops the jobs and closes the database.
 func (a *App) Close() error {
 	if a == nil || a.DB == nil {
 		return nil
 	}
-	return errors.Join(a.DB.Close())
+	return errors.Join(a.jobs.Stop(), a.DB.Close())
 }

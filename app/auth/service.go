@@ -17,6 +17,7 @@ import (
 	"dealerdesk/app/audit"
 	"dealerdesk/app/clock"
 	"dealerdesk/app/db"
+	"dealerdesk/app/jobs"
 	"dealerdesk/app/pii"
 )
 
@@ -491,4 +492,40 @@ func (s *Service) ChangePassword(ctx context.Context, a Actor, in ChangePassword
 		}
 		return audit.Write(ctx, tx, audit.Entry{Who: a.Who(), At: s.now(), Action: "password_change", Entity: "user", EntityID: strconv.FormatInt(a.UserID, 10)})
 	})
+}
+
+// PurgeExpired deletes sessions past their lifetime or idle timeout and sign-in
+// failure counters that are no longer locking anything. It returns how many rows
+// went.
+func (s *Service) PurgeExpired(ctx context.Context) (int64, error) {
+	sec, err := s.Security(ctx)
+	if err != nil {
+		return 0, err
+	}
+	now := s.now()
+	idle := int64(sec.SessionIdleMinutes) * int64(time.Minute/time.Millisecond)
+	var n int64
+	err = s.db.WriteTx(ctx, func(tx *sql.Tx) error {
+		r1, err := tx.ExecContext(ctx, `DELETE FROM session WHERE expires_at <= ? OR last_seen_at <= ?`, now, now-idle)
+		if err != nil {
+			return fmt.Errorf("auth: purge sessions: %w", err)
+		}
+		r2, err := tx.ExecContext(ctx, `DELETE FROM login_throttle WHERE locked_until < ? AND last_failure_at < ?`, now, now-int64(24*time.Hour/time.Millisecond))
+		if err != nil {
+			return fmt.Errorf("auth: purge throttle: %w", err)
+		}
+		a, _ := r1.RowsAffected()
+		b, _ := r2.RowsAffected()
+		n = a + b
+		return nil
+	})
+	return n, err
+}
+
+// Jobs are the auth service's scheduled work.
+func (s *Service) Jobs() []jobs.Job {
+	return []jobs.Job{{Name: "auth.purge_expired", Every: 15 * time.Minute, Run: func(ctx context.Context) error {
+		_, err := s.PurgeExpired(ctx)
+		return err
+	}}}
 }

@@ -148,6 +148,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	if err := a.StartJobs(ctx); err != nil {
+		return err
+	}
 	token, err := a.System.EnsureSetupToken(ctx)
 	if err != nil {
 		return err

@@ -52,6 +52,7 @@ type userQuery struct {
 	RoleID       int64  `query:"roleId"`
 	DepartmentID int64  `query:"departmentId"`
 	Status       string `query:"status"`
+	Sort         string `query:"sort"`
 	Cursor       string `query:"cursor"`
 	Limit        int    `query:"limit"`
 }
@@ -184,7 +185,7 @@ func (s *Service) hDeleteDepartment(c echo.Context) error {
 func (s *Service) hListUsers(c echo.Context) error {
 	var f UserFilter
 	var err error
-	f.Q, f.Status, f.Cursor = c.QueryParam("q"), c.QueryParam("status"), c.QueryParam("cursor")
+	f.Q, f.Status, f.Sort, f.Cursor = c.QueryParam("q"), c.QueryParam("status"), c.QueryParam("sort"), c.QueryParam("cursor")
 	if f.StoreID, err = api.QueryInt64(c, "storeId"); err != nil {
 		return err
 	}

@@ -185,9 +185,14 @@ type UserFilter struct {
 	RoleID       int64
 	DepartmentID int64
 	Status       string
+	Sort         string // "id" (default, oldest first), "name" or "username"
 	Cursor       string
 	Limit        int
 }
+
+// userSorts maps the sort parameter to its column; the cursor carries that
+// column's value and the id, so paging stays a keyset seek for every order.
+var userSorts = map[string]string{"": "u.id", "id": "u.id", "name": "u.name", "username": "u.username"}
 
 // ListUsers pages through the users in the actor's scope, by id, with keyset paging.
 func (s *Service) ListUsers(ctx context.Context, a auth.Actor, f UserFilter) (api.List[User], error) {
@@ -201,11 +206,23 @@ func (s *Service) ListUsers(ctx context.Context, a auth.Actor, f UserFilter) (ap
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
+	col, ok := userSorts[f.Sort]
+	if !ok {
+		return api.List[User]{}, apperr.Field("sort", "invalid_format")
+	}
+	order := col
+	if col != "u.id" {
+		order = col + ", u.id"
+	}
 	qb := sq.Select("u.id").From("app_user u").
 		Where(auth.Filter(a, auth.PermUserRead, auth.Columns{Store: "u.store_id", Owner: "u.id", Department: "u.department_id"})).
-		OrderBy("u.id").Limit(uint64(f.Limit + 1))
+		OrderBy(order).Limit(uint64(f.Limit + 1))
 	if cur.ID > 0 {
-		qb = qb.Where(sq.Gt{"u.id": cur.ID})
+		if col == "u.id" {
+			qb = qb.Where(sq.Gt{"u.id": cur.ID})
+		} else {
+			qb = qb.Where(sq.Or{sq.Gt{col: cur.Sort}, sq.And{sq.Eq{col: cur.Sort}, sq.Gt{"u.id": cur.ID}}})
+		}
 	}
 	if f.StoreID != 0 {
 		qb = qb.Where(sq.Eq{"u.store_id": f.StoreID})
@@ -236,7 +253,7 @@ func (s *Service) ListUsers(ctx context.Context, a auth.Actor, f UserFilter) (ap
 	if err != nil {
 		return api.List[User]{}, err
 	}
-	rows, err := s.db.R.QueryContext(ctx, userSelect+` WHERE u.id IN (`+inner+`) ORDER BY u.id`, args...)
+	rows, err := s.db.R.QueryContext(ctx, userSelect+` WHERE u.id IN (`+inner+`) ORDER BY `+order, args...)
 	if err != nil {
 		return api.List[User]{}, fmt.Errorf("org: list users: %w", err)
 	}
@@ -254,7 +271,15 @@ func (s *Service) ListUsers(ctx context.Context, a auth.Actor, f UserFilter) (ap
 	}
 	if len(out.Items) > f.Limit {
 		out.Items = out.Items[:f.Limit]
-		out.Next = api.Cursor{ID: out.Items[f.Limit-1].ID}.Encode()
+		last := out.Items[f.Limit-1]
+		c := api.Cursor{ID: last.ID}
+		switch col {
+		case "u.name":
+			c.Sort = last.Name
+		case "u.username":
+			c.Sort = last.Username
+		}
+		out.Next = c.Encode()
 	}
 	return out, nil
 }
@@ -391,6 +416,11 @@ func (s *Service) UpdateUser(ctx context.Context, a auth.Actor, id int64, in Use
 		if id == a.UserID && in.RoleID != old.RoleID {
 			return apperr.Field("roleId", "user.self_role")
 		}
+		if old.RoleCode == auth.RoleAdmin && old.Status == "active" && in.RoleID != old.RoleID {
+			if err := keepAnAdmin(ctx, tx); err != nil {
+				return err
+			}
+		}
 		var phone any
 		if in.Phone != "" {
 			phone = in.Phone
@@ -435,12 +465,8 @@ func (s *Service) SetUserStatus(ctx context.Context, a auth.Actor, id int64, sta
 			return nil
 		}
 		if old.RoleCode == auth.RoleAdmin && status == "disabled" {
-			var admins int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM app_user u JOIN role r ON r.id = u.role_id WHERE r.code = ? AND u.status = 'active'`, auth.RoleAdmin).Scan(&admins); err != nil {
+			if err := keepAnAdmin(ctx, tx); err != nil {
 				return err
-			}
-			if admins <= 1 {
-				return apperr.New(apperr.Conflict, "user.last_admin")
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE app_user SET status=?, version=version+1, updated_at=? WHERE id=?`, status, s.now(), id); err != nil {
@@ -461,6 +487,20 @@ func (s *Service) SetUserStatus(ctx context.Context, a auth.Actor, id int64, sta
 		return s.audit(ctx, tx, a, action, "user", id, u.StoreID, map[string]string{"status": old.Status}, map[string]string{"status": status})
 	})
 	return present(u), err
+}
+
+// keepAnAdmin refuses, inside the write transaction, to take away an active
+// admin (by disabling or by another role) when no other active admin is left:
+// the installation must never lose its last administrator.
+func keepAnAdmin(ctx context.Context, q db.Querier) error {
+	var admins int
+	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM app_user u JOIN role r ON r.id = u.role_id WHERE r.code = ? AND u.status = 'active'`, auth.RoleAdmin).Scan(&admins); err != nil {
+		return fmt.Errorf("org: count admins: %w", err)
+	}
+	if admins <= 1 {
+		return apperr.New(apperr.Conflict, "user.last_admin")
+	}
+	return nil
 }
 
 // manageable loads a user the actor may manage (scope, and not more powerful).

@@ -84,6 +84,8 @@ CREATE TABLE app_user (
 CREATE INDEX app_user_store ON app_user (store_id, id);
 CREATE INDEX app_user_role ON app_user (role_id, id);
 CREATE INDEX app_user_department ON app_user (department_id, id);
+-- users list sorted by name / username (the UNIQUE on username serves that sort)
+CREATE INDEX app_user_name ON app_user (name, id);
 
 -- Server-side sessions: the cookie carries a random token, the table its SHA-256,
 -- so a copy of the database cannot be used to sign in.
