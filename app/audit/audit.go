@@ -113,13 +113,16 @@ func Write(ctx context.Context, q db.Querier, e Entry) error {
 		return fmt.Errorf("audit: encode after: %w", err)
 	}
 	var prev string
-	var lastID int64
-	err = q.QueryRowContext(ctx, `SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1`).Scan(&lastID, &prev)
+	var lastID, lastAt int64
+	err = q.QueryRowContext(ctx, `SELECT id, hash, at FROM audit_log ORDER BY id DESC LIMIT 1`).Scan(&lastID, &prev, &lastAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		prev = genesis
 	} else if err != nil {
 		return fmt.Errorf("audit: read chain head: %w", err)
 	}
+	// Times never go backwards along the chain (a service may read the clock just
+	// before waiting for the writer), so a time range is an id range for queries.
+	e.At = max(e.At, lastAt)
 	r := Row{ID: lastID + 1, At: e.At, UserName: e.Who.UserName, IP: e.Who.IP, Action: e.Action, Entity: e.Entity,
 		EntityID: e.EntityID, Result: e.Result, RequestID: e.Who.RequestID, PrevHash: prev}
 	if e.Who.UserID != 0 {

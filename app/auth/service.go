@@ -309,6 +309,13 @@ func (s *Service) Login(ctx context.Context, in LoginInput, ip, ua, reqID string
 			return LoginResult{}, err
 		}
 		s.auditFailure(ctx, userID, login, ip, reqID, "bad_credentials")
+		// The failure that reaches the threshold says so at once, rather than
+		// inviting one more try that is then refused.
+		if wait, err := s.lockedFor(ctx, now, acctKey, ipKey); err == nil && wait > 0 {
+			e := apperr.New(apperr.TooMany, "auth.locked")
+			e.Details = map[string]any{"retryAfterSeconds": int64((wait + 999) / 1000)}
+			return LoginResult{}, e
+		}
 		return LoginResult{}, apperr.New(apperr.Unauthenticated, "auth.bad_credentials")
 	}
 	if status != "active" {

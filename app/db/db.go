@@ -184,7 +184,9 @@ func UniqueColumn(err error) string {
 	msg := err.Error()
 	if i := strings.Index(msg, "UNIQUE constraint failed: "); i >= 0 {
 		rest := msg[i+len("UNIQUE constraint failed: "):]
-		if j := strings.IndexAny(rest, ",)"); j >= 0 {
+		// modernc appends the result code: "… failed: store.code (2067)"; a
+		// composite key lists "t.a, t.b". Keep the first column.
+		if j := strings.IndexAny(rest, ", ()"); j >= 0 {
 			rest = rest[:j]
 		}
 		return strings.TrimSpace(rest)

@@ -148,7 +148,7 @@ func (d *DB) MigrationStatus(ctx context.Context) ([]Migration, error) {
 				ms[i].Applied = true
 				ms[i].AppliedAt = t
 				if s, ok := sums[ms[i].Version]; ok && s != ms[i].Checksum {
-					return nil, fmt.Errorf("%w: %s (stored checksum %s…, file %s…); released migrations must never be edited", ErrChangedMigration, ms[i].Name, s[:12], ms[i].Checksum[:12])
+					return nil, fmt.Errorf("%w: %s (stored checksum %.12q, file %.12s…); released migrations must never be edited", ErrChangedMigration, ms[i].Name, s, ms[i].Checksum)
 				}
 			}
 		}

@@ -85,7 +85,7 @@ func (in UserInput) Validate(create bool) error {
 		}
 	}
 	checkText(f, "name", in.Name, true, 40)
-	if in.Phone != "" {
+	if in.Phone != "" && !(!create && strings.Contains(in.Phone, "*")) { // a masked phone on edit is checked against the stored one
 		if _, ok := pii.NormalizeMobile(in.Phone); !ok {
 			f.Add("phone", "phone.invalid")
 		}
@@ -420,6 +420,14 @@ func (s *Service) UpdateUser(ctx context.Context, a auth.Actor, id int64, in Use
 			if err := keepAnAdmin(ctx, tx); err != nil {
 				return err
 			}
+		}
+		// The form shows the phone masked to people who may not reveal it; sending
+		// that mask back unchanged keeps the stored number.
+		if strings.Contains(in.Phone, "*") {
+			if old.phone == "" || in.Phone != pii.MaskPhone(old.phone) {
+				return apperr.Field("phone", "phone.invalid")
+			}
+			in.Phone = old.phone
 		}
 		var phone any
 		if in.Phone != "" {

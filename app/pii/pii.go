@@ -6,6 +6,7 @@ package pii
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // NormalizeMobile turns a Chinese mobile number typed in any common form
@@ -13,19 +14,30 @@ import (
 // 11 digits. ok is false when the result is not a valid mobile number.
 func NormalizeMobile(s string) (string, bool) {
 	var b strings.Builder
+	// A '+' starts an international number: it may come only before the first
+	// digit, and then the country code must be 86 (+1 415 555 0100 has 11 digits
+	// starting with 1 too).
+	intl := false
 	for _, r := range s {
 		switch {
 		case r >= '0' && r <= '9':
 			b.WriteRune(r)
 		case r >= '０' && r <= '９':
 			b.WriteRune('0' + (r - '０'))
-		case r == '+' || r == '-' || r == '(' || r == ')' || r == '.' || unicode.IsSpace(r):
+		case r == '+':
+			if intl || b.Len() > 0 {
+				return "", false
+			}
+			intl = true
+		case r == '-' || r == '(' || r == ')' || r == '.' || unicode.IsSpace(r):
 		default:
 			return "", false
 		}
 	}
 	d := b.String()
 	switch {
+	case intl && !(strings.HasPrefix(d, "86") && len(d) == 13):
+		return "", false
 	case strings.HasPrefix(d, "0086") && len(d) == 15:
 		d = d[4:]
 	case strings.HasPrefix(d, "86") && len(d) == 13:
@@ -61,7 +73,12 @@ func MaskLogin(s string) string {
 		return MaskPhone(p)
 	}
 	if len(s) > 64 {
-		return s[:64]
+		// cut on a rune boundary: the audit log must stay valid UTF-8
+		n := 64
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		return s[:n]
 	}
 	return s
 }

@@ -2,7 +2,7 @@ import { createApp } from 'vue'
 import { createPinia } from 'pinia'
 import App from './App.vue'
 import { router } from './router'
-import { i18n, currentLocale, t } from './i18n'
+import { i18n, currentLocale, errorText, t } from './i18n'
 import { configureHttp } from './api/http'
 import { useLocaleStore } from './stores/locale'
 import { useSessionStore } from './stores/session'
@@ -22,6 +22,7 @@ async function start(): Promise<void> {
   configureHttp({
     locale: () => currentLocale(),
     networkMessage: () => t('common.networkError'),
+    translate: (code, params) => errorText(code, params),
     onUnauthenticated: () => {
       const wasSignedIn = session.signedIn
       session.clear()

@@ -25,9 +25,12 @@ CREATE TABLE audit_log (
 ) STRICT;
 -- audit list filters, each with keyset on id (newest first)
 CREATE INDEX audit_log_action ON audit_log (action, id);
-CREATE INDEX audit_log_entity ON audit_log (entity, entity_id, id);
+CREATE INDEX audit_log_entity ON audit_log (entity, entity_id, id); -- one record's history
+CREATE INDEX audit_log_entity_kind ON audit_log (entity, id);          -- all rows of an entity type
 CREATE INDEX audit_log_user ON audit_log (user_id, id);
 CREATE INDEX audit_log_store ON audit_log (store_id, id);
+-- date ranges: at never decreases as id grows (audit.Write keeps it so), so a
+-- range of times maps to a range of ids found with two seeks on this index
 CREATE INDEX audit_log_at ON audit_log (at);
 
 -- +goose StatementBegin

@@ -70,6 +70,8 @@ export interface HttpHooks {
   reauthenticate: () => Promise<boolean>
   /** Text for a network failure / unreadable answer in the current language. */
   networkMessage: () => string
+  /** Local text for an error code (errors.<code>), '' when unknown; used when the server sent no translation. */
+  translate: (code: string, params: Record<string, unknown>) => string
 }
 
 let hooks: HttpHooks = {
@@ -78,6 +80,7 @@ let hooks: HttpHooks = {
   onPasswordChangeRequired: () => {},
   reauthenticate: async () => false,
   networkMessage: () => 'Network error',
+  translate: () => '',
 }
 
 export function configureHttp(h: Partial<HttpHooks>): void {
@@ -100,6 +103,12 @@ function buildURL(path: string, query?: RequestOptions['query']): string {
   return url
 }
 
+/** readable prefers the server's translated message; a missing one, or the bare code echoed back, is translated here. */
+function readable(message: unknown, code: string, params: Record<string, unknown>): string {
+  if (typeof message === 'string' && message && message !== code) return message
+  return hooks.translate(code, params) || code
+}
+
 async function toApiError(res: Response): Promise<ApiError> {
   let body: unknown = null
   try {
@@ -109,13 +118,18 @@ async function toApiError(res: Response): Promise<ApiError> {
   }
   const err = (body as { error?: Record<string, unknown> } | null)?.error
   if (err && typeof err.code === 'string') {
+    const details = (err.details as Record<string, unknown> | undefined) ?? {}
+    const fields: Record<string, FieldError> = {}
+    for (const [name, f] of Object.entries((err.fields as Record<string, FieldError> | undefined) ?? {})) {
+      fields[name] = { code: f.code, message: readable(f.message, f.code, details) }
+    }
     return new ApiError({
       status: res.status,
       code: err.code,
-      message: typeof err.message === 'string' && err.message ? err.message : err.code,
-      fields: (err.fields as Record<string, FieldError> | undefined) ?? {},
+      message: readable(err.message, err.code, details),
+      fields,
       requestId: (err.requestId as string | undefined) ?? res.headers.get('X-Request-Id') ?? '',
-      details: (err.details as Record<string, unknown> | undefined) ?? {},
+      details,
     })
   }
   return new ApiError({

@@ -1,0 +1,1 @@
+import"./css-DUA5W4cy.js";
