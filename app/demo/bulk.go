@@ -15,11 +15,10 @@ import (
 
 // AuditBulk appends n audit rows that look like a year of a dealership group's
 // real log, for benchmarks over large tables. The rows are written by audit.Write,
-// so the hash chain is the real one and `audit verify` passes. It is faster than
-// AuditRows because audit.Write's two statements are prepared once per 50,000-row
-// transaction instead of parsed per row. On the 2-vCPU reference VM 1M rows took
-// 34–53 s (19–30k rows/s, depending on what else ran) against 64–87 s for
-// AuditRows; what remains is SQLite maintaining the five audit indexes.
+// so the hash chain is the real one and `audit verify` passes; audit.Write's two
+// statements are prepared once per 50,000-row transaction instead of parsed per
+// row. On the 2-vCPU reference VM 1M rows took 34–53 s (19–30k rows/s, depending
+// on what else ran); most of that is SQLite maintaining the audit indexes.
 //
 // What it models, ending at now:
 //   - time: rows in id order (the log is append-only) and in business hours
@@ -59,7 +58,7 @@ func AuditBulk(ctx context.Context, d *db.DB, n int, now int64) error {
 
 // stmtCache is a db.Querier over one transaction that prepares each distinct
 // query once, so audit.Write's two statements skip SQLite's parser (about 40% of
-// AuditRows' time per row at 100k rows).
+// a per-row write's time at 100k rows).
 type stmtCache struct {
 	tx *sql.Tx
 	m  map[string]*sql.Stmt

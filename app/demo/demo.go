@@ -177,35 +177,3 @@ func Fill(ctx context.Context, d *db.DB, scale Scale, now int64) (Summary, error
 	})
 	return sum, err
 }
-
-// AuditRows appends n synthetic audit rows (sign-ins, edits, exports spread over
-// stores, users and the last year) for list benchmarks, in batches, keeping the
-// hash chain valid.
-func AuditRows(ctx context.Context, d *db.DB, n int, stores, users int64, now int64) error {
-	rng := rand.New(rand.NewPCG(7, uint64(n)))
-	actions := []string{"login", "login", "login", "update", "update", "create", "logout", "export", "reveal", "login_failed", "delete"}
-	entities := []string{"customer", "customer", "lead", "user", "store", "order", "vehicle"}
-	const batch = 5000
-	year := int64(365 * 24 * 3600 * 1000)
-	for done := 0; done < n; {
-		k := min(batch, n-done)
-		err := d.WriteTx(ctx, func(tx *sql.Tx) error {
-			for i := 0; i < k; i++ {
-				at := now - year + year*int64(done+i)/int64(n)
-				uid := 1 + rng.Int64N(users)
-				e := audit.Entry{Who: audit.Who{UserID: uid, UserName: "user" + strconv.FormatInt(uid, 10), IP: fmt.Sprintf("192.168.1.%d", 2+rng.IntN(200)),
-					StoreID: 1 + rng.Int64N(stores)}, At: at, Action: actions[rng.IntN(len(actions))], Entity: entities[rng.IntN(len(entities))],
-					EntityID: strconv.Itoa(rng.IntN(1000000)), After: map[string]any{"n": i}}
-				if err := audit.Write(ctx, tx, e); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		done += k
-	}
-	return nil
-}
