@@ -11,7 +11,7 @@ import (
 var layer = map[string]int{
 	"dealerdesk/search": 0, "dealerdesk/backup": 0, "dealerdesk/embedui": 0,
 	"dealerdesk/app/apperr": 1, "dealerdesk/app/clock": 1, "dealerdesk/app/config": 1, "dealerdesk/app/pii": 1,
-	"dealerdesk/app/db":    2,
+	"dealerdesk/app/db": 2, "dealerdesk/app/jobs": 2,
 	"dealerdesk/app/audit": 3,
 	"dealerdesk/app/auth":  4,
 	"dealerdesk/app/api":   5,
