@@ -553,7 +553,13 @@ func (s *Service) ResetPassword(ctx context.Context, a auth.Actor, id int64, in 
 	if err != nil {
 		return err
 	}
+	// The hash is computed outside the transaction (argon2id takes ~100 ms and must
+	// not hold the writer); the permission check is repeated inside it, so a role
+	// change committed meanwhile cannot slip through.
 	return s.db.WriteTx(ctx, func(tx *sql.Tx) error {
+		if _, err := s.manageable(ctx, tx, a, id); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE app_user SET password_hash=?, must_change_password=1, password_changed_at=?, version=version+1, updated_at=? WHERE id=?`,
 			hash, s.now(), s.now(), id); err != nil {
 			return fmt.Errorf("org: reset password: %w", err)
