@@ -15,6 +15,7 @@ import (
 	"dealerdesk/app/config"
 	"dealerdesk/app/db"
 	"dealerdesk/app/httpapi"
+	"dealerdesk/app/inventory"
 	"dealerdesk/app/jobs"
 	"dealerdesk/app/org"
 	"dealerdesk/app/system"
@@ -101,6 +102,7 @@ func (a *App) init(ctx context.Context, opt Options) error {
 	routes = append(routes, a.Org.SessionRoutes()...)
 	routes = append(routes, a.Org.Routes()...)
 	routes = append(routes, a.Attach.Routes()...)
+	routes = append(routes, inventory.NewService(a.DB, a.Log).Routes()...)
 	a.Server, err = httpapi.New(httpapi.Deps{Auth: a.Auth, Routes: routes, Catalog: cat, Log: a.Log, UI: embedui.Dist(), Version: Version, LoginRate: opt.LoginRate})
 	return err
 }

@@ -16,7 +16,7 @@ var layer = map[string]int{
 	"dealerdesk/app/auth":  4,
 	"dealerdesk/app/api":   5,
 	"dealerdesk/app/org":   6, "dealerdesk/app/attach": 6,
-	"dealerdesk/app/system":  7,
+	"dealerdesk/app/system": 7, "dealerdesk/app/inventory": 7, // domains sit beside system
 	"dealerdesk/app/demo":    8,
 	"dealerdesk/app/httpapi": 9,
 	"dealerdesk/app":         10,

@@ -250,8 +250,8 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		return err
 	}
-	fmt.Fprintf(stdout, "Demo data created in %s (%.1fs): %d stores, %d departments, %d users.\nSign in as admin / %s; every role has a demo account (gm, sales_manager, sales, dcc, service_advisor, technician, parts, finance, hr, marketing) with the same password.\n",
-		a.Config.DataDir, time.Since(start).Seconds(), sum.Stores, sum.Departments, sum.Users, demo.Password)
+	fmt.Fprintf(stdout, "Demo data created in %s (%.1fs): %d stores, %d departments, %d users, %d vehicle models.\nSign in as admin / %s; every role has a demo account (gm, sales_manager, sales, dcc, service_advisor, technician, parts, finance, hr, marketing) with the same password.\n",
+		a.Config.DataDir, time.Since(start).Seconds(), sum.Stores, sum.Departments, sum.Users, sum.Models, demo.Password)
 	return nil
 }
 

@@ -1,7 +1,8 @@
 // Package demo fills a data directory with a realistic dealership group: stores of
 // several brands, their departments and teams, and staff of every role — for
 // trying the product (`dealerdesk demo`, `serve --demo`) and, at --scale group, for
-// benchmarks. Later modules add their own demo records here.
+// benchmarks, plus the vehicle catalogue of the stores' brands. Later modules add
+// their own demo records here.
 package demo
 
 import (
@@ -15,6 +16,7 @@ import (
 	"dealerdesk/app/audit"
 	"dealerdesk/app/auth"
 	"dealerdesk/app/db"
+	"dealerdesk/app/inventory"
 	"dealerdesk/app/org"
 	"dealerdesk/app/system"
 )
@@ -48,6 +50,7 @@ type Summary struct {
 	Stores      int
 	Departments int
 	Users       int
+	Models      int
 }
 
 var brands = []struct{ brand, city, short string }{
@@ -167,6 +170,10 @@ func Fill(ctx context.Context, d *db.DB, scale Scale, now int64) (Summary, error
 				}
 			}
 		}
+		if err := inventory.AddCatalogTx(ctx, tx, catalog, now); err != nil {
+			return err
+		}
+		sum.Models = len(catalog)
 		first := brands[0]
 		if _, err := org.CreateUserTx(ctx, tx, org.UserInput{Username: "admin", Name: "系统管理员", RoleID: roles["admin"], StoreID: 1}, hash, false, now); err != nil {
 			return err
