@@ -240,3 +240,33 @@ func (e *Env) UserID(username string) int64 {
 	}
 	return id
 }
+
+// NewDemo starts the app and fills the demo data set.
+func NewDemo(t testing.TB) *Env {
+	t.Helper()
+	e := New(t)
+	e.Demo()
+	return e
+}
+
+// ExpectErr fails the test unless r is an error response with the status and code.
+func ExpectErr(t testing.TB, r *Response, status int, code string) Err {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("want %d %s, got %s", status, code, r)
+	}
+	e := r.Error(t)
+	if e.Code != code {
+		t.Fatalf("want error code %s, got %s", code, r)
+	}
+	return e
+}
+
+// ExpectField fails the test unless r is a 400 with the field error.
+func ExpectField(t testing.TB, r *Response, field, code string) {
+	t.Helper()
+	e := ExpectErr(t, r, http.StatusBadRequest, "invalid")
+	if got := e.Fields[field].Code; got != code {
+		t.Fatalf("want field %s: %s, got %s", field, code, r)
+	}
+}

@@ -19,13 +19,6 @@ import (
 	"dealerdesk/app/org"
 )
 
-func demoEnv(t *testing.T) *apptest.Env {
-	t.Helper()
-	env := apptest.New(t)
-	env.Demo()
-	return env
-}
-
 func roleID(t *testing.T, env *apptest.Env, code string) int64 {
 	t.Helper()
 	id, err := org.RoleIDByCode(context.Background(), env.App.DB.R, code)
@@ -148,7 +141,7 @@ func TestAudit_EveryKindOfEventWritesItsRow(t *testing.T) {
 
 func TestAudit_UpdateRowShowsTheChangedField(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	admin := env.As("admin")
 	id := env.UserID("sales")
 	var u org.User
@@ -180,7 +173,7 @@ func TestAudit_UpdateRowShowsTheChangedField(t *testing.T) {
 
 func TestAudit_NeverHoldsAPasswordOrItsHash(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	admin := env.As("admin")
 	const temp, own = "Temp#Pass2026", "Own#Pass2026x"
 	var u org.User
@@ -222,7 +215,7 @@ func TestAudit_NeverHoldsAPasswordOrItsHash(t *testing.T) {
 
 func TestAudit_RowsCannotBeChangedOrDeleted(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	env.As("admin")
 	before := allRows(t, env)
 	for _, q := range []string{
@@ -244,7 +237,7 @@ func TestAudit_RowsCannotBeChangedOrDeleted(t *testing.T) {
 
 func TestVerify_PassesOnAnUntouchedLog(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	admin := env.As("admin")
 	env.As("sales")
 	env.Client().Do("POST", "/auth/login", map[string]string{"login": "sales", "password": "nope"})
@@ -272,7 +265,7 @@ func TestVerify_PassesOnAnUntouchedLog(t *testing.T) {
 // with direct access to the file.
 func tamperedEnv(t *testing.T) (*apptest.Env, *sql.DB, []audit.Row) {
 	t.Helper()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	env.As("admin")
 	env.As("sales")
 	env.As("gm")
@@ -355,7 +348,7 @@ func list(t *testing.T, c *apptest.Client, query string) page {
 
 func TestAuditList_FiltersAndKeysetPaging(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	admin := env.As("admin")
 	env.As("sales")
 	t0 := env.Clock.Now().UnixMilli()
@@ -431,7 +424,7 @@ func TestAuditList_FiltersAndKeysetPaging(t *testing.T) {
 
 func TestAuditList_StoreScopeSeesOnlyItsStore(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	env.As("sales")
 	env.As("sales_NB011")
 	env.As("gm_SX011")
@@ -462,7 +455,7 @@ func TestAuditList_StoreScopeSeesOnlyItsStore(t *testing.T) {
 // still form one unbroken chain.
 func TestConcurrent_AuditChainStaysLinear(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	admin := env.As("admin")
 	names := []string{"sales", "dcc", "parts", "finance", "marketing", "hr", "technician", "gm"}
 	var wg sync.WaitGroup

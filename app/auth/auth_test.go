@@ -18,39 +18,9 @@ import (
 	"dealerdesk/app/org"
 )
 
-// demoEnv is a running app with the demo group (3 stores, every role).
-func demoEnv(t *testing.T) *apptest.Env {
-	t.Helper()
-	env := apptest.New(t)
-	env.Demo()
-	return env
-}
-
 func login(env *apptest.Env, c *apptest.Client, name, password string) *apptest.Response {
 	env.T.Helper()
 	return c.Do("POST", "/auth/login", map[string]string{"login": name, "password": password})
-}
-
-// expectErr fails the test unless r is an error response with the status and code.
-func expectErr(t *testing.T, r *apptest.Response, status int, code string) apptest.Err {
-	t.Helper()
-	if r.Status != status {
-		t.Fatalf("want %d %s, got %s", status, code, r)
-	}
-	e := r.Error(t)
-	if e.Code != code {
-		t.Fatalf("want error code %s, got %s", code, r)
-	}
-	return e
-}
-
-// expectField fails the test unless r is a 400 with the field error.
-func expectField(t *testing.T, r *apptest.Response, field, code string) {
-	t.Helper()
-	e := expectErr(t, r, http.StatusBadRequest, "invalid")
-	if got := e.Fields[field].Code; got != code {
-		t.Fatalf("want field %s: %s, got %s", field, code, r)
-	}
 }
 
 func me(t *testing.T, c *apptest.Client) org.Me {
@@ -126,7 +96,7 @@ func fullWidth(s string) string {
 
 func TestLogin_ByUsernameOrPhoneInAnyFormat(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	p := phoneOf(t, env, "sales")
 	for _, name := range []string{
 		"sales", "SALES", " sales ",
@@ -150,11 +120,11 @@ func TestLogin_ByUsernameOrPhoneInAnyFormat(t *testing.T) {
 
 func TestLogin_WrongPasswordAndUnknownUserGetTheSameAnswer(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	c := env.Client()
-	wrong := expectErr(t, login(env, c, "sales", "Wrong#Pass1"), http.StatusUnauthorized, "auth.bad_credentials")
-	unknown := expectErr(t, login(env, c, "nobody_here", "Wrong#Pass1"), http.StatusUnauthorized, "auth.bad_credentials")
-	unknownPhone := expectErr(t, login(env, c, "13000000001", "Wrong#Pass1"), http.StatusUnauthorized, "auth.bad_credentials")
+	wrong := apptest.ExpectErr(t, login(env, c, "sales", "Wrong#Pass1"), http.StatusUnauthorized, "auth.bad_credentials")
+	unknown := apptest.ExpectErr(t, login(env, c, "nobody_here", "Wrong#Pass1"), http.StatusUnauthorized, "auth.bad_credentials")
+	unknownPhone := apptest.ExpectErr(t, login(env, c, "13000000001", "Wrong#Pass1"), http.StatusUnauthorized, "auth.bad_credentials")
 	for _, e := range []apptest.Err{unknown, unknownPhone} {
 		if e.Message != wrong.Message || len(e.Fields) != 0 || len(e.Details) != 0 || len(wrong.Fields) != 0 || len(wrong.Details) != 0 {
 			t.Errorf("answers differ: wrong password %+v, unknown user %+v", wrong, e)
@@ -164,13 +134,13 @@ func TestLogin_WrongPasswordAndUnknownUserGetTheSameAnswer(t *testing.T) {
 		t.Errorf("%d login_failed audit rows, want 3", n)
 	}
 	// Missing input is a form error, not a credentials check.
-	expectField(t, login(env, c, "", "x"), "login", "required")
-	expectField(t, login(env, c, "sales", ""), "password", "required")
+	apptest.ExpectField(t, login(env, c, "", "x"), "login", "required")
+	apptest.ExpectField(t, login(env, c, "sales", ""), "password", "required")
 }
 
 func TestLogin_LockOutAfterThresholdEvenWithTheRightPassword(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	var sec auth.SecuritySettings
 	env.As("admin").Do("GET", "/settings/security", nil).Expect(t, http.StatusOK).JSON(t, &sec)
 	if sec.LockoutThreshold != 5 || sec.LockoutMinutes != 15 {
@@ -178,12 +148,12 @@ func TestLogin_LockOutAfterThresholdEvenWithTheRightPassword(t *testing.T) {
 	}
 	c := env.Client()
 	for i := 1; i <= 4; i++ {
-		expectErr(t, login(env, c, "sales", fmt.Sprintf("Wrong#Pass%d", i)), http.StatusUnauthorized, "auth.bad_credentials")
+		apptest.ExpectErr(t, login(env, c, "sales", fmt.Sprintf("Wrong#Pass%d", i)), http.StatusUnauthorized, "auth.bad_credentials")
 	}
 	// The failure that reaches the threshold already answers with the lock.
-	expectErr(t, login(env, c, "sales", "Wrong#Pass5"), http.StatusTooManyRequests, "auth.locked")
+	apptest.ExpectErr(t, login(env, c, "sales", "Wrong#Pass5"), http.StatusTooManyRequests, "auth.locked")
 	r := login(env, c, "sales", demo.Password)
-	e := expectErr(t, r, http.StatusTooManyRequests, "auth.locked")
+	e := apptest.ExpectErr(t, r, http.StatusTooManyRequests, "auth.locked")
 	if got := e.Details["retryAfterSeconds"]; got != float64(15*60) {
 		t.Errorf("retryAfterSeconds = %v, want 900", got)
 	}
@@ -194,12 +164,12 @@ func TestLogin_LockOutAfterThresholdEvenWithTheRightPassword(t *testing.T) {
 		t.Error("a locked sign-in set a cookie")
 	}
 	// By phone it is the same account, so the same lock.
-	expectErr(t, login(env, c, phoneOf(t, env, "sales"), demo.Password), http.StatusTooManyRequests, "auth.locked")
+	apptest.ExpectErr(t, login(env, c, phoneOf(t, env, "sales"), demo.Password), http.StatusTooManyRequests, "auth.locked")
 	// Another account is not affected.
 	login(env, env.Client(), "sales_manager", demo.Password).Expect(t, http.StatusOK)
 
 	env.Clock.Advance(14 * time.Minute)
-	e = expectErr(t, login(env, c, "sales", demo.Password), http.StatusTooManyRequests, "auth.locked")
+	e = apptest.ExpectErr(t, login(env, c, "sales", demo.Password), http.StatusTooManyRequests, "auth.locked")
 	if got := e.Details["retryAfterSeconds"]; got != float64(60) {
 		t.Errorf("after 14 min retryAfterSeconds = %v, want 60", got)
 	}
@@ -208,7 +178,7 @@ func TestLogin_LockOutAfterThresholdEvenWithTheRightPassword(t *testing.T) {
 	// A success starts the count afresh: four more failures do not lock.
 	c2 := env.Client()
 	for i := 0; i < 4; i++ {
-		expectErr(t, login(env, c2, "sales", "Wrong#Pass1"), http.StatusUnauthorized, "auth.bad_credentials")
+		apptest.ExpectErr(t, login(env, c2, "sales", "Wrong#Pass1"), http.StatusUnauthorized, "auth.bad_credentials")
 	}
 	login(env, c2, "sales", demo.Password).Expect(t, http.StatusOK)
 	if n := env.AuditCount("login_failed", "user"); n != 5+2+1+4 {
@@ -218,15 +188,15 @@ func TestLogin_LockOutAfterThresholdEvenWithTheRightPassword(t *testing.T) {
 
 func TestLogin_LockDoublesWithEachFurtherFailure(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	c := env.Client()
 	for i := 0; i < 5; i++ {
 		login(env, c, "dcc", "Wrong#Pass1")
 	}
 	for _, want := range []float64{30 * 60, 60 * 60, 120 * 60} {
-		env.Clock.Advance(time.Duration(want/2)*time.Second + time.Minute)                           // past the previous lock
-		expectErr(t, login(env, c, "dcc", "Wrong#Pass1"), http.StatusTooManyRequests, "auth.locked") // relocks at once
-		e := expectErr(t, login(env, c, "dcc", demo.Password), http.StatusTooManyRequests, "auth.locked")
+		env.Clock.Advance(time.Duration(want/2)*time.Second + time.Minute)                                   // past the previous lock
+		apptest.ExpectErr(t, login(env, c, "dcc", "Wrong#Pass1"), http.StatusTooManyRequests, "auth.locked") // relocks at once
+		e := apptest.ExpectErr(t, login(env, c, "dcc", demo.Password), http.StatusTooManyRequests, "auth.locked")
 		if got := e.Details["retryAfterSeconds"]; got != want {
 			t.Fatalf("retryAfterSeconds = %v, want %v", got, want)
 		}
@@ -235,7 +205,7 @@ func TestLogin_LockDoublesWithEachFurtherFailure(t *testing.T) {
 
 func TestLogin_LockIsCappedAtADay(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	c := env.Client()
 	for i := 0; i < 5; i++ {
 		login(env, c, "dcc", "Wrong#Pass1")
@@ -244,7 +214,7 @@ func TestLogin_LockIsCappedAtADay(t *testing.T) {
 		env.Clock.Advance(25 * time.Hour)
 		login(env, c, "dcc", "Wrong#Pass1")
 	}
-	e := expectErr(t, login(env, c, "dcc", demo.Password), http.StatusTooManyRequests, "auth.locked")
+	e := apptest.ExpectErr(t, login(env, c, "dcc", demo.Password), http.StatusTooManyRequests, "auth.locked")
 	if got := e.Details["retryAfterSeconds"]; got != float64(24*3600) {
 		t.Errorf("retryAfterSeconds = %v, want 86400", got)
 	}
@@ -252,20 +222,20 @@ func TestLogin_LockIsCappedAtADay(t *testing.T) {
 
 func TestLogin_AddressIsLockedAfterFourTimesTheThresholdAcrossAccounts(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	c := env.Client()
 	// 4 failures on each of 5 accounts: no account reaches its own threshold of 5.
 	for n, name := range []string{"sales", "dcc", "parts", "finance", "nobody_at_all"} {
 		for i := 0; i < 4; i++ {
 			if n == 4 && i == 3 { // the 20th failure from this address locks the address
-				expectErr(t, login(env, c, name, "Wrong#Pass1"), http.StatusTooManyRequests, "auth.locked")
+				apptest.ExpectErr(t, login(env, c, name, "Wrong#Pass1"), http.StatusTooManyRequests, "auth.locked")
 				continue
 			}
-			expectErr(t, login(env, c, name, "Wrong#Pass1"), http.StatusUnauthorized, "auth.bad_credentials")
+			apptest.ExpectErr(t, login(env, c, name, "Wrong#Pass1"), http.StatusUnauthorized, "auth.bad_credentials")
 		}
 	}
 	// The 21st attempt from this address, for an untouched account with the right password.
-	e := expectErr(t, login(env, env.Client(), "gm", demo.Password), http.StatusTooManyRequests, "auth.locked")
+	e := apptest.ExpectErr(t, login(env, env.Client(), "gm", demo.Password), http.StatusTooManyRequests, "auth.locked")
 	if got := e.Details["retryAfterSeconds"]; got != float64(15*60) {
 		t.Errorf("retryAfterSeconds = %v, want 900", got)
 	}
@@ -280,15 +250,15 @@ func TestLogin_AddressIsLockedAfterFourTimesTheThresholdAcrossAccounts(t *testin
 
 func TestUnlock_AdminClearsALockedAccount(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	admin := env.As("admin")
 	c := env.Client()
 	for i := 0; i < 5; i++ {
 		login(env, c, "sales", "Wrong#Pass1")
 	}
-	expectErr(t, login(env, c, "sales", demo.Password), http.StatusTooManyRequests, "auth.locked")
+	apptest.ExpectErr(t, login(env, c, "sales", demo.Password), http.StatusTooManyRequests, "auth.locked")
 	// Someone without user.manage cannot unlock.
-	expectErr(t, env.As("sales_manager").Do("POST", fmt.Sprintf("/users/%d/unlock", env.UserID("sales")), nil), http.StatusForbidden, "forbidden")
+	apptest.ExpectErr(t, env.As("sales_manager").Do("POST", fmt.Sprintf("/users/%d/unlock", env.UserID("sales")), nil), http.StatusForbidden, "forbidden")
 	admin.Do("POST", fmt.Sprintf("/users/%d/unlock", env.UserID("sales")), nil).Expect(t, http.StatusNoContent)
 	login(env, c, "sales", demo.Password).Expect(t, http.StatusOK)
 	if n := env.AuditCount("unlock", "user"); n != 1 {
@@ -298,7 +268,7 @@ func TestUnlock_AdminClearsALockedAccount(t *testing.T) {
 
 func TestLogin_CustomThresholdApplies(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	sec := auth.DefaultSecurity
 	sec.LockoutThreshold, sec.LockoutMinutes = 3, 2
 	env.As("admin").Do("PUT", "/settings/security", sec).Expect(t, http.StatusOK)
@@ -306,7 +276,7 @@ func TestLogin_CustomThresholdApplies(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		login(env, c, "parts", "Wrong#Pass1")
 	}
-	e := expectErr(t, login(env, c, "parts", demo.Password), http.StatusTooManyRequests, "auth.locked")
+	e := apptest.ExpectErr(t, login(env, c, "parts", demo.Password), http.StatusTooManyRequests, "auth.locked")
 	if got := e.Details["retryAfterSeconds"]; got != float64(120) {
 		t.Errorf("retryAfterSeconds = %v, want 120", got)
 	}
@@ -314,13 +284,13 @@ func TestLogin_CustomThresholdApplies(t *testing.T) {
 	bad := sec
 	bad.LockoutThreshold, bad.SessionIdleMinutes = 1, 0
 	r := env.As("admin").Do("PUT", "/settings/security", bad)
-	expectField(t, r, "lockoutThreshold", "out_of_range")
-	expectField(t, r, "sessionIdleMinutes", "out_of_range")
+	apptest.ExpectField(t, r, "lockoutThreshold", "out_of_range")
+	apptest.ExpectField(t, r, "sessionIdleMinutes", "out_of_range")
 }
 
 func TestSessionCookie_HttpOnlyLaxRootPathNotSecureOverHTTP(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	r := login(env, env.Client(), "sales", demo.Password).Expect(t, http.StatusOK)
 	ck := sessionCookie(t, r)
 	if !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode || ck.Path != "/" || ck.Secure {
@@ -347,7 +317,7 @@ func TestSessionCookie_HttpOnlyLaxRootPathNotSecureOverHTTP(t *testing.T) {
 
 func TestLogin_IgnoresASessionCookiePlantedBeforeSignIn(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	const planted = "attacker-chosen-session-value-0123456789abcdef"
 	victim := withToken(t, env, planted)
 	r := login(env, victim, "sales", demo.Password).Expect(t, http.StatusOK)
@@ -356,12 +326,12 @@ func TestLogin_IgnoresASessionCookiePlantedBeforeSignIn(t *testing.T) {
 	}
 	me(t, victim)
 	// The attacker's copy of the planted value signs nobody in.
-	expectErr(t, withToken(t, env, planted).Do("GET", "/auth/me", nil), http.StatusUnauthorized, "unauthenticated")
+	apptest.ExpectErr(t, withToken(t, env, planted).Do("GET", "/auth/me", nil), http.StatusUnauthorized, "unauthenticated")
 }
 
 func TestSession_EndsAfterThirtyIdleMinutes(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	c := env.As("sales")
 	env.Clock.Advance(29 * time.Minute)
 	me(t, c) // activity keeps the session alive
@@ -369,7 +339,7 @@ func TestSession_EndsAfterThirtyIdleMinutes(t *testing.T) {
 	me(t, c) // 58 min after sign-in, 29 after the last request
 	env.Clock.Advance(31 * time.Minute)
 	r := c.Do("GET", "/auth/me", nil)
-	expectErr(t, r, http.StatusUnauthorized, "auth.session_expired")
+	apptest.ExpectErr(t, r, http.StatusUnauthorized, "auth.session_expired")
 	if ck := sessionCookie(t, r); ck.MaxAge >= 0 {
 		t.Errorf("expired session: cookie not cleared (%q)", r.Header.Get("Set-Cookie"))
 	}
@@ -382,31 +352,31 @@ func TestSession_EndsAfterThirtyIdleMinutes(t *testing.T) {
 
 func TestSession_TouchedAtMostOnceAMinute(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	c := env.As("sales")
 	// A request within the first minute does not move last_seen, so the idle
 	// timeout still counts from the sign-in.
 	env.Clock.Advance(30 * time.Second)
 	me(t, c)
 	env.Clock.Advance(29*time.Minute + 31*time.Second)
-	expectErr(t, c.Do("GET", "/auth/me", nil), http.StatusUnauthorized, "auth.session_expired")
+	apptest.ExpectErr(t, c.Do("GET", "/auth/me", nil), http.StatusUnauthorized, "auth.session_expired")
 }
 
 func TestSession_EndsAfterTwelveHoursEvenWithActivity(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	c := env.As("sales")
 	for i := 0; i < 35; i++ { // 11 h 40 min of steady use
 		env.Clock.Advance(20 * time.Minute)
 		me(t, c)
 	}
 	env.Clock.Advance(20 * time.Minute)
-	expectErr(t, c.Do("GET", "/auth/me", nil), http.StatusUnauthorized, "auth.session_expired")
+	apptest.ExpectErr(t, c.Do("GET", "/auth/me", nil), http.StatusUnauthorized, "auth.session_expired")
 }
 
 func TestLogout_TheOldCookieNoLongerWorks(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	c := env.As("sales")
 	tok := tokenOf(t, env, c)
 	other := env.As("sales") // a second browser of the same user
@@ -414,8 +384,8 @@ func TestLogout_TheOldCookieNoLongerWorks(t *testing.T) {
 	if ck := sessionCookie(t, r); ck.MaxAge >= 0 || ck.Value != "" {
 		t.Errorf("logout did not clear the cookie: %q", r.Header.Get("Set-Cookie"))
 	}
-	expectErr(t, withToken(t, env, tok).Do("GET", "/auth/me", nil), http.StatusUnauthorized, "unauthenticated")
-	expectErr(t, c.Do("GET", "/auth/me", nil), http.StatusUnauthorized, "unauthenticated")
+	apptest.ExpectErr(t, withToken(t, env, tok).Do("GET", "/auth/me", nil), http.StatusUnauthorized, "unauthenticated")
+	apptest.ExpectErr(t, c.Do("GET", "/auth/me", nil), http.StatusUnauthorized, "unauthenticated")
 	me(t, other) // only that session ended
 	if n := env.AuditCount("logout", "user"); n != 1 {
 		t.Errorf("%d logout audit rows, want 1", n)
@@ -424,12 +394,12 @@ func TestLogout_TheOldCookieNoLongerWorks(t *testing.T) {
 
 func TestLogoutAll_EndsEverySessionOfTheUser(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	a, b := env.As("sales"), env.As("sales")
 	someoneElse := env.As("dcc")
 	a.Do("POST", "/auth/logout-all", nil).Expect(t, http.StatusNoContent)
-	expectErr(t, b.Do("GET", "/auth/me", nil), http.StatusUnauthorized, "unauthenticated")
-	expectErr(t, a.Do("GET", "/auth/me", nil), http.StatusUnauthorized, "unauthenticated")
+	apptest.ExpectErr(t, b.Do("GET", "/auth/me", nil), http.StatusUnauthorized, "unauthenticated")
+	apptest.ExpectErr(t, a.Do("GET", "/auth/me", nil), http.StatusUnauthorized, "unauthenticated")
 	me(t, someoneElse)
 	if n := env.AuditCount("logout_all", "user"); n != 1 {
 		t.Errorf("%d logout_all audit rows, want 1", n)
@@ -438,7 +408,7 @@ func TestLogoutAll_EndsEverySessionOfTheUser(t *testing.T) {
 
 func TestDisableUser_EndsLiveSessionsAndBlocksSignIn(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	admin := env.As("admin")
 	sales := env.As("sales")
 	id := env.UserID("sales")
@@ -447,28 +417,28 @@ func TestDisableUser_EndsLiveSessionsAndBlocksSignIn(t *testing.T) {
 	if u.Status != "disabled" {
 		t.Errorf("status %q after disable", u.Status)
 	}
-	expectErr(t, sales.Do("GET", "/auth/me", nil), http.StatusUnauthorized, "unauthenticated")
-	expectErr(t, login(env, env.Client(), "sales", demo.Password), http.StatusUnauthorized, "auth.disabled")
+	apptest.ExpectErr(t, sales.Do("GET", "/auth/me", nil), http.StatusUnauthorized, "unauthenticated")
+	apptest.ExpectErr(t, login(env, env.Client(), "sales", demo.Password), http.StatusUnauthorized, "auth.disabled")
 	// A wrong password still says only "wrong credentials".
-	expectErr(t, login(env, env.Client(), "sales", "Wrong#Pass1"), http.StatusUnauthorized, "auth.bad_credentials")
+	apptest.ExpectErr(t, login(env, env.Client(), "sales", "Wrong#Pass1"), http.StatusUnauthorized, "auth.bad_credentials")
 	admin.Do("POST", fmt.Sprintf("/users/%d/enable", id), nil).Expect(t, http.StatusOK)
 	login(env, env.Client(), "sales", demo.Password).Expect(t, http.StatusOK)
 }
 
 func TestChangePassword_EndsOtherSessionsKeepsThisOne(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	here, there := env.As("sales"), env.As("sales")
 	const newPW = "Xinyuan#2027"
-	expectField(t, here.Do("POST", "/auth/password", map[string]string{"oldPassword": "Wrong#Pass1", "newPassword": newPW}), "oldPassword", "password.wrong")
-	expectField(t, here.Do("POST", "/auth/password", map[string]string{"oldPassword": demo.Password, "newPassword": demo.Password}), "newPassword", "password.same_as_old")
-	expectField(t, here.Do("POST", "/auth/password", map[string]string{"oldPassword": demo.Password, "newPassword": "short"}), "newPassword", "password.too_short")
+	apptest.ExpectField(t, here.Do("POST", "/auth/password", map[string]string{"oldPassword": "Wrong#Pass1", "newPassword": newPW}), "oldPassword", "password.wrong")
+	apptest.ExpectField(t, here.Do("POST", "/auth/password", map[string]string{"oldPassword": demo.Password, "newPassword": demo.Password}), "newPassword", "password.same_as_old")
+	apptest.ExpectField(t, here.Do("POST", "/auth/password", map[string]string{"oldPassword": demo.Password, "newPassword": "short"}), "newPassword", "password.too_short")
 	me(t, there) // failed attempts end nothing
 
 	here.Do("POST", "/auth/password", map[string]string{"oldPassword": demo.Password, "newPassword": newPW}).Expect(t, http.StatusNoContent)
 	me(t, here)
-	expectErr(t, there.Do("GET", "/auth/me", nil), http.StatusUnauthorized, "unauthenticated")
-	expectErr(t, login(env, env.Client(), "sales", demo.Password), http.StatusUnauthorized, "auth.bad_credentials")
+	apptest.ExpectErr(t, there.Do("GET", "/auth/me", nil), http.StatusUnauthorized, "unauthenticated")
+	apptest.ExpectErr(t, login(env, env.Client(), "sales", demo.Password), http.StatusUnauthorized, "auth.bad_credentials")
 	login(env, env.Client(), "sales", newPW).Expect(t, http.StatusOK)
 	if n := env.AuditCount("password_change", "user"); n != 1 {
 		t.Errorf("%d password_change audit rows, want 1", n)
@@ -477,14 +447,14 @@ func TestChangePassword_EndsOtherSessionsKeepsThisOne(t *testing.T) {
 
 func TestResetPassword_ForcesAChangeBeforeAnythingElse(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	admin := env.As("admin")
 	old := env.As("sales_manager")
 	id := env.UserID("sales_manager")
 	const temp, own = "Temp#Pass2026", "Own#Pass2026"
 	admin.Do("POST", fmt.Sprintf("/users/%d/reset-password", id), map[string]string{"password": temp}).Expect(t, http.StatusNoContent)
-	expectErr(t, old.Do("GET", "/auth/me", nil), http.StatusUnauthorized, "unauthenticated")
-	expectErr(t, login(env, env.Client(), "sales_manager", demo.Password), http.StatusUnauthorized, "auth.bad_credentials")
+	apptest.ExpectErr(t, old.Do("GET", "/auth/me", nil), http.StatusUnauthorized, "unauthenticated")
+	apptest.ExpectErr(t, login(env, env.Client(), "sales_manager", demo.Password), http.StatusUnauthorized, "auth.bad_credentials")
 
 	c := env.Client()
 	var m org.Me
@@ -495,8 +465,8 @@ func TestResetPassword_ForcesAChangeBeforeAnythingElse(t *testing.T) {
 	if !me(t, c).MustChangePassword {
 		t.Error("/auth/me: mustChangePassword false")
 	}
-	expectErr(t, c.Do("GET", "/users", nil), http.StatusForbidden, "password_change_required")
-	expectErr(t, c.Do("PUT", "/auth/profile", map[string]string{"name": "张三", "locale": "en"}), http.StatusForbidden, "password_change_required")
+	apptest.ExpectErr(t, c.Do("GET", "/users", nil), http.StatusForbidden, "password_change_required")
+	apptest.ExpectErr(t, c.Do("PUT", "/auth/profile", map[string]string{"name": "张三", "locale": "en"}), http.StatusForbidden, "password_change_required")
 	c.Do("POST", "/auth/password", map[string]string{"oldPassword": temp, "newPassword": own}).Expect(t, http.StatusNoContent)
 	if me(t, c).MustChangePassword {
 		t.Error("mustChangePassword still set after the change")
@@ -507,7 +477,7 @@ func TestResetPassword_ForcesAChangeBeforeAnythingElse(t *testing.T) {
 
 func TestRevealPhone_NeedsPermissionAndARecentPassword(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	mgr := env.As("sales_manager")
 	target := env.UserID("sales")
 	path := fmt.Sprintf("/users/%d/reveal-phone", target)
@@ -524,9 +494,9 @@ func TestRevealPhone_NeedsPermissionAndARecentPassword(t *testing.T) {
 		t.Errorf("revealed %q, want %q", got.Phone, full)
 	}
 	env.Clock.Advance(6 * time.Minute)
-	expectErr(t, mgr.Do("POST", path, nil), http.StatusForbidden, "reauth_required")
-	expectField(t, mgr.Do("POST", "/auth/reauth", map[string]string{"password": "Wrong#Pass1"}), "password", "password.wrong")
-	expectErr(t, mgr.Do("POST", path, nil), http.StatusForbidden, "reauth_required")
+	apptest.ExpectErr(t, mgr.Do("POST", path, nil), http.StatusForbidden, "reauth_required")
+	apptest.ExpectField(t, mgr.Do("POST", "/auth/reauth", map[string]string{"password": "Wrong#Pass1"}), "password", "password.wrong")
+	apptest.ExpectErr(t, mgr.Do("POST", path, nil), http.StatusForbidden, "reauth_required")
 	mgr.Do("POST", "/auth/reauth", map[string]string{"password": demo.Password}).Expect(t, http.StatusNoContent)
 	mgr.Do("POST", path, nil).Expect(t, http.StatusOK)
 
@@ -534,9 +504,9 @@ func TestRevealPhone_NeedsPermissionAndARecentPassword(t *testing.T) {
 		t.Errorf("%d reveal audit rows, want 2", n)
 	}
 	// Without pi.reveal: forbidden; another store's user: not found.
-	expectErr(t, env.As("hr").Do("POST", path, nil), http.StatusForbidden, "forbidden")
-	expectErr(t, env.As("sales").Do("POST", path, nil), http.StatusForbidden, "forbidden")
-	expectErr(t, mgr.Do("POST", fmt.Sprintf("/users/%d/reveal-phone", env.UserID("sales_NB011")), nil), http.StatusNotFound, "not_found")
+	apptest.ExpectErr(t, env.As("hr").Do("POST", path, nil), http.StatusForbidden, "forbidden")
+	apptest.ExpectErr(t, env.As("sales").Do("POST", path, nil), http.StatusForbidden, "forbidden")
+	apptest.ExpectErr(t, mgr.Do("POST", fmt.Sprintf("/users/%d/reveal-phone", env.UserID("sales_NB011")), nil), http.StatusNotFound, "not_found")
 	if n := env.AuditCount("reveal", "user"); n != 2 {
 		t.Errorf("refused reveals wrote audit rows: %d, want 2", n)
 	}
@@ -600,7 +570,7 @@ func dbHolds(t *testing.T, env *apptest.Env, s string) bool {
 
 func TestAPIKey_ShownOnceStoredHashedScopedToRoleAndStore(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	admin := env.As("admin")
 	var created org.NewAPIKeyResult
 	admin.Do("POST", "/apikeys", map[string]any{"name": "官网留资", "roleId": roleID(t, env, "gm"), "storeId": 2}).
@@ -629,26 +599,26 @@ func TestAPIKey_ShownOnceStoredHashedScopedToRoleAndStore(t *testing.T) {
 			t.Errorf("a store-2 key sees user %s of store %d", u.Username, u.StoreID)
 		}
 	}
-	expectErr(t, bot.Do("GET", fmt.Sprintf("/users/%d", env.UserID("sales")), nil), http.StatusNotFound, "not_found")
+	apptest.ExpectErr(t, bot.Do("GET", fmt.Sprintf("/users/%d", env.UserID("sales")), nil), http.StatusNotFound, "not_found")
 	var lastUsed *int64
 	if err := env.App.DB.R.QueryRow(`SELECT last_used_at FROM api_key WHERE id = ?`, created.APIKey.ID).Scan(&lastUsed); err != nil || lastUsed == nil {
 		t.Errorf("last_used_at not recorded: %v", err)
 	}
 
 	admin.Do("POST", fmt.Sprintf("/apikeys/%d/revoke", created.APIKey.ID), nil).Expect(t, http.StatusOK)
-	expectErr(t, bot.Do("GET", "/users", nil), http.StatusUnauthorized, "apikey.invalid")
+	apptest.ExpectErr(t, bot.Do("GET", "/users", nil), http.StatusUnauthorized, "apikey.invalid")
 }
 
 func TestAPIKey_SalesRoleKeyCannotListUsers(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	var created org.NewAPIKeyResult
 	env.As("admin").Do("POST", "/apikeys", map[string]any{"name": "lead form", "roleId": roleID(t, env, "sales"), "storeId": 1}).
 		Expect(t, http.StatusCreated).JSON(t, &created)
 	bot := env.Client()
 	bot.Header.Set("Authorization", "Bearer "+created.Key)
-	expectErr(t, bot.Do("GET", "/users", nil), http.StatusForbidden, "forbidden")
-	expectErr(t, bot.Do("GET", "/audit", nil), http.StatusForbidden, "forbidden")
+	apptest.ExpectErr(t, bot.Do("GET", "/users", nil), http.StatusForbidden, "forbidden")
+	apptest.ExpectErr(t, bot.Do("GET", "/audit", nil), http.StatusForbidden, "forbidden")
 	// A key is not a person: no profile, no password, no sign-out.
 	for _, r := range []*apptest.Response{
 		bot.Do("GET", "/auth/me", nil),
@@ -663,7 +633,7 @@ func TestAPIKey_SalesRoleKeyCannotListUsers(t *testing.T) {
 
 func TestAPIKey_NeverManagesUsersRolesOrKeysEvenWithTheAdminRole(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	var created org.NewAPIKeyResult
 	env.As("admin").Do("POST", "/apikeys", map[string]any{"name": "integration", "roleId": roleID(t, env, auth.RoleAdmin), "storeId": 1}).
 		Expect(t, http.StatusCreated).JSON(t, &created)
@@ -694,25 +664,25 @@ func TestAPIKey_NeverManagesUsersRolesOrKeysEvenWithTheAdminRole(t *testing.T) {
 
 func TestAPIKey_GarbageBearerIsUnauthenticated(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	for _, h := range []string{"Bearer ddk_not-a-real-key", "Bearer " + strings.Repeat("x", 50), "Basic YWRtaW46eA=="} {
 		c := env.Client()
 		c.Header.Set("Authorization", h)
-		expectErr(t, c.Do("GET", "/users", nil), http.StatusUnauthorized, "apikey.invalid")
+		apptest.ExpectErr(t, c.Do("GET", "/users", nil), http.StatusUnauthorized, "apikey.invalid")
 	}
 }
 
 func TestSwitchStore_OnlyGroupRolesMoveTheirSession(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	admin := env.As("admin")
 	var m org.Me
 	admin.Do("POST", "/auth/switch-store", map[string]int64{"storeId": 2}).Expect(t, http.StatusOK).JSON(t, &m)
 	if m.StoreID != 2 || me(t, admin).StoreID != 2 {
 		t.Errorf("after switching: store %d, want 2", m.StoreID)
 	}
-	expectField(t, admin.Do("POST", "/auth/switch-store", map[string]int64{"storeId": 99}), "storeId", "store.invalid")
-	expectErr(t, env.As("gm").Do("POST", "/auth/switch-store", map[string]int64{"storeId": 2}), http.StatusForbidden, "forbidden")
+	apptest.ExpectField(t, admin.Do("POST", "/auth/switch-store", map[string]int64{"storeId": 99}), "storeId", "store.invalid")
+	apptest.ExpectErr(t, env.As("gm").Do("POST", "/auth/switch-store", map[string]int64{"storeId": 2}), http.StatusForbidden, "forbidden")
 	if n := env.AuditCount("switch_store", "store"); n != 1 {
 		t.Errorf("%d switch_store audit rows, want 1", n)
 	}
@@ -723,7 +693,7 @@ func TestSwitchStore_OnlyGroupRolesMoveTheirSession(t *testing.T) {
 // locked exactly when the threshold is reached.
 func TestConcurrent_FailedLoginsOnOneAccountAreAllCounted(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	sec := auth.DefaultSecurity
 	sec.LockoutThreshold = 10
 	env.As("admin").Do("PUT", "/settings/security", sec).Expect(t, http.StatusOK)
@@ -761,5 +731,5 @@ func TestConcurrent_FailedLoginsOnOneAccountAreAllCounted(t *testing.T) {
 	if lockedUntil <= env.Clock.Now().UnixMilli() {
 		t.Error("the account is not locked after the threshold")
 	}
-	expectErr(t, login(env, env.Client(), "sales", demo.Password), http.StatusTooManyRequests, "auth.locked")
+	apptest.ExpectErr(t, login(env, env.Client(), "sales", demo.Password), http.StatusTooManyRequests, "auth.locked")
 }

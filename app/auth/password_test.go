@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"dealerdesk/app/apperr"
+	"dealerdesk/app/apptest"
 	"dealerdesk/app/auth"
 	"dealerdesk/app/demo"
 )
@@ -92,7 +93,7 @@ func TestHashPassword_Argon2idWithoutTruncation(t *testing.T) {
 
 func TestCreateUser_PasswordPolicyThroughTheAPI(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	admin := env.As("admin")
 	var policy struct{ MinLength, RequireClasses int }
 	env.Client().Do("GET", "/auth/password-policy", nil).Expect(t, http.StatusOK).JSON(t, &policy)
@@ -112,7 +113,7 @@ func TestCreateUser_PasswordPolicyThroughTheAPI(t *testing.T) {
 	}
 	for _, c := range refused {
 		r := admin.Do("POST", "/users", map[string]any{"username": "liming", "name": "李明", "roleId": roleID(t, env, "sales"), "storeId": 1, "password": c.pw})
-		expectField(t, r, "password", c.code)
+		apptest.ExpectField(t, r, "password", c.code)
 	}
 	long64 := "Aa1" + strings.Repeat("x", 61)
 	long128 := strings.Repeat("安", 127) + "1"
@@ -128,7 +129,7 @@ func TestCreateUser_PasswordPolicyThroughTheAPI(t *testing.T) {
 	}
 	login(env, env.Client(), "user128", long128).Expect(t, http.StatusOK)
 	login(env, env.Client(), "user64", long64).Expect(t, http.StatusOK)
-	expectErr(t, login(env, env.Client(), "user80", long80[:72]+"K"+long80[73:]), http.StatusUnauthorized, "auth.bad_credentials")
+	apptest.ExpectErr(t, login(env, env.Client(), "user80", long80[:72]+"K"+long80[73:]), http.StatusUnauthorized, "auth.bad_credentials")
 	login(env, env.Client(), "user80", long80).Expect(t, http.StatusOK)
 
 	rows, err := env.App.DB.R.Query(`SELECT username, password_hash FROM app_user`)

@@ -32,7 +32,7 @@ func race(n int, fn func(i int) *apptest.Response) []*apptest.Response {
 // before the insert, decides who gets the name.
 func TestConcurrent_CreateSameUsernameOnlyOneWins(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	admin := env.As("admin")
 	body := userBody(t, env, "zhaolei")
 	rs := race(20, func(i int) *apptest.Response {
@@ -66,7 +66,7 @@ func TestConcurrent_CreateSameUsernameOnlyOneWins(t *testing.T) {
 // conditional UPDATE … WHERE version = ?.
 func TestConcurrent_UpdateSameVersionOnlyOneWins(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	admin := env.As("admin")
 	id := env.UserID("sales")
 	u := getUser(t, admin, id)
@@ -105,7 +105,7 @@ func TestConcurrent_UpdateSameVersionOnlyOneWins(t *testing.T) {
 // each other at the same moment must not leave the installation without one.
 func TestConcurrent_AdminsDisablingEachOtherLeaveOneActive(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	admin := env.As("admin")
 	admin.Do("POST", "/users", map[string]any{"username": "admin2", "name": "管理员二", "roleId": roleID(t, env, "admin"), "storeId": 1, "password": "Second#2026"}).
 		Expect(t, http.StatusCreated)

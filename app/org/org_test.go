@@ -14,36 +14,6 @@ import (
 	"dealerdesk/app/org"
 )
 
-// demoEnv is a running app with the demo group (3 stores, every role).
-func demoEnv(t *testing.T) *apptest.Env {
-	t.Helper()
-	env := apptest.New(t)
-	env.Demo()
-	return env
-}
-
-// expectErr fails the test unless r is an error response with the status and code.
-func expectErr(t *testing.T, r *apptest.Response, status int, code string) apptest.Err {
-	t.Helper()
-	if r.Status != status {
-		t.Fatalf("want %d %s, got %s", status, code, r)
-	}
-	e := r.Error(t)
-	if e.Code != code {
-		t.Fatalf("want error code %s, got %s", code, r)
-	}
-	return e
-}
-
-// expectField fails the test unless r is a 400 with the field error.
-func expectField(t *testing.T, r *apptest.Response, field, code string) {
-	t.Helper()
-	e := expectErr(t, r, http.StatusBadRequest, "invalid")
-	if got := e.Fields[field].Code; got != code {
-		t.Fatalf("want field %s: %s, got %s", field, code, r)
-	}
-}
-
 func roleID(t *testing.T, env *apptest.Env, code string) int64 {
 	t.Helper()
 	id, err := org.RoleIDByCode(context.Background(), env.App.DB.R, code)
@@ -106,7 +76,7 @@ func with(m map[string]any, kv ...any) map[string]any {
 
 func TestCreateUser_FieldErrorsNameTheField(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	admin := env.As("admin")
 	base := userBody(t, env, "liming")
 	var salesPhone string
@@ -133,7 +103,7 @@ func TestCreateUser_FieldErrorsNameTheField(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			expectField(t, admin.Do("POST", "/users", c.body), c.field, c.code)
+			apptest.ExpectField(t, admin.Do("POST", "/users", c.body), c.field, c.code)
 		})
 	}
 	if n := count(t, env, `SELECT count(*) FROM app_user WHERE username = 'liming'`); n != 0 {
@@ -143,7 +113,7 @@ func TestCreateUser_FieldErrorsNameTheField(t *testing.T) {
 		t.Errorf("refused creates wrote %d audit rows", n)
 	}
 	// Unknown JSON keys are refused, not ignored.
-	expectErr(t, admin.Do("POST", "/users", with(base, "isAdmin", true)), http.StatusBadRequest, "request.unknown_field")
+	apptest.ExpectErr(t, admin.Do("POST", "/users", with(base, "isAdmin", true)), http.StatusBadRequest, "request.unknown_field")
 
 	var u org.User
 	admin.Do("POST", "/users", with(base, "phone", "139 1234 5678")).Expect(t, http.StatusCreated).JSON(t, &u)
@@ -157,7 +127,7 @@ func TestCreateUser_FieldErrorsNameTheField(t *testing.T) {
 
 func TestUpdateUser_StaleVersionIsAConflictAndChangesNothing(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	admin := env.As("admin")
 	id := env.UserID("sales")
 	u := getUser(t, admin, id)
@@ -168,7 +138,7 @@ func TestUpdateUser_StaleVersionIsAConflictAndChangesNothing(t *testing.T) {
 		t.Fatalf("after update: %s v%d", got.Name, got.Version)
 	}
 	stale := with(body, "name", "过期的编辑")
-	expectErr(t, admin.Do("PUT", fmt.Sprintf("/users/%d", id), stale), http.StatusConflict, "conflict.stale")
+	apptest.ExpectErr(t, admin.Do("PUT", fmt.Sprintf("/users/%d", id), stale), http.StatusConflict, "conflict.stale")
 	now := getUser(t, admin, id)
 	if now.Name != "新名字" || now.Version != got.Version {
 		t.Errorf("a stale update changed the user: %s v%d", now.Name, now.Version)
@@ -179,14 +149,14 @@ func TestUpdateUser_StaleVersionIsAConflictAndChangesNothing(t *testing.T) {
 	// Field errors on edit too.
 	var otherPhone string
 	env.App.DB.R.QueryRow(`SELECT phone FROM app_user WHERE username = 'dcc'`).Scan(&otherPhone)
-	expectField(t, admin.Do("PUT", fmt.Sprintf("/users/%d", id), with(body, "version", got.Version, "phone", otherPhone)), "phone", "phone.taken")
-	expectField(t, admin.Do("PUT", fmt.Sprintf("/users/%d", id), with(body, "version", got.Version, "departmentId", deptID(t, env, 3, "DCC"))), "departmentId", "department.invalid")
-	expectErr(t, admin.Do("PUT", "/users/99999", body), http.StatusNotFound, "not_found")
+	apptest.ExpectField(t, admin.Do("PUT", fmt.Sprintf("/users/%d", id), with(body, "version", got.Version, "phone", otherPhone)), "phone", "phone.taken")
+	apptest.ExpectField(t, admin.Do("PUT", fmt.Sprintf("/users/%d", id), with(body, "version", got.Version, "departmentId", deptID(t, env, 3, "DCC"))), "departmentId", "department.invalid")
+	apptest.ExpectErr(t, admin.Do("PUT", "/users/99999", body), http.StatusNotFound, "not_found")
 }
 
 func TestUpdateUser_NewRoleOrStoreEndsTheUsersSessions(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	admin := env.As("admin")
 	sales := env.As("sales")
 	id := env.UserID("sales")
@@ -197,49 +167,49 @@ func TestUpdateUser_NewRoleOrStoreEndsTheUsersSessions(t *testing.T) {
 	sales.Do("GET", "/auth/me", nil).Expect(t, http.StatusOK)
 	// A role change ends it, so the new permissions apply at once.
 	admin.Do("PUT", fmt.Sprintf("/users/%d", id), with(body, "roleId", roleID(t, env, "dcc"), "version", u.Version+1)).Expect(t, http.StatusOK)
-	expectErr(t, sales.Do("GET", "/auth/me", nil), http.StatusUnauthorized, "unauthenticated")
+	apptest.ExpectErr(t, sales.Do("GET", "/auth/me", nil), http.StatusUnauthorized, "unauthenticated")
 }
 
 func TestHR_ManagesOnlyTheirStoreAndNobodyMorePowerful(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	hr := env.As("hr")
 	hrRole := roleID(t, env, "hr")
 	base := map[string]any{"username": "wangfang", "name": "王芳", "roleId": hrRole, "storeId": 1, "password": "Xinyuan#2026"}
 
-	expectField(t, hr.Do("POST", "/users", with(base, "storeId", 2)), "storeId", "store.invalid")
-	expectField(t, hr.Do("POST", "/users", with(base, "roleId", roleID(t, env, auth.RoleAdmin))), "roleId", "role.not_grantable")
-	expectField(t, hr.Do("POST", "/users", with(base, "roleId", roleID(t, env, "gm"))), "roleId", "role.not_grantable")
+	apptest.ExpectField(t, hr.Do("POST", "/users", with(base, "storeId", 2)), "storeId", "store.invalid")
+	apptest.ExpectField(t, hr.Do("POST", "/users", with(base, "roleId", roleID(t, env, auth.RoleAdmin))), "roleId", "role.not_grantable")
+	apptest.ExpectField(t, hr.Do("POST", "/users", with(base, "roleId", roleID(t, env, "gm"))), "roleId", "role.not_grantable")
 	var u org.User
 	hr.Do("POST", "/users", base).Expect(t, http.StatusCreated).JSON(t, &u)
 
 	// Cannot move their user to another store.
 	body := map[string]any{"name": u.Name, "roleId": hrRole, "storeId": 2, "version": u.Version}
-	expectField(t, hr.Do("PUT", fmt.Sprintf("/users/%d", u.ID), body), "storeId", "store.invalid")
+	apptest.ExpectField(t, hr.Do("PUT", fmt.Sprintf("/users/%d", u.ID), body), "storeId", "store.invalid")
 
 	// The administrator is out of reach: no edit, disable, password reset or unlock.
 	admin := env.UserID("admin")
 	adminBody := map[string]any{"name": "被改了", "roleId": roleID(t, env, auth.RoleAdmin), "storeId": 1, "version": 1}
-	expectErr(t, hr.Do("PUT", fmt.Sprintf("/users/%d", admin), adminBody), http.StatusForbidden, "forbidden")
-	expectErr(t, hr.Do("POST", fmt.Sprintf("/users/%d/disable", admin), nil), http.StatusForbidden, "forbidden")
-	expectErr(t, hr.Do("POST", fmt.Sprintf("/users/%d/reset-password", admin), map[string]string{"password": "Takeover#2026"}), http.StatusForbidden, "forbidden")
-	expectErr(t, hr.Do("POST", fmt.Sprintf("/users/%d/unlock", admin), nil), http.StatusForbidden, "forbidden")
+	apptest.ExpectErr(t, hr.Do("PUT", fmt.Sprintf("/users/%d", admin), adminBody), http.StatusForbidden, "forbidden")
+	apptest.ExpectErr(t, hr.Do("POST", fmt.Sprintf("/users/%d/disable", admin), nil), http.StatusForbidden, "forbidden")
+	apptest.ExpectErr(t, hr.Do("POST", fmt.Sprintf("/users/%d/reset-password", admin), map[string]string{"password": "Takeover#2026"}), http.StatusForbidden, "forbidden")
+	apptest.ExpectErr(t, hr.Do("POST", fmt.Sprintf("/users/%d/unlock", admin), nil), http.StatusForbidden, "forbidden")
 	// Nor the store's general manager (more permissions than HR has).
-	expectErr(t, hr.Do("POST", fmt.Sprintf("/users/%d/reset-password", env.UserID("gm")), map[string]string{"password": "Takeover#2026"}), http.StatusForbidden, "forbidden")
+	apptest.ExpectErr(t, hr.Do("POST", fmt.Sprintf("/users/%d/reset-password", env.UserID("gm")), map[string]string{"password": "Takeover#2026"}), http.StatusForbidden, "forbidden")
 	env.As("admin") // the admin's password still works
 
 	// Another store's people are not found at all.
 	other := env.UserID("hr_NB011")
-	expectErr(t, hr.Do("GET", fmt.Sprintf("/users/%d", other), nil), http.StatusNotFound, "not_found")
-	expectErr(t, hr.Do("POST", fmt.Sprintf("/users/%d/disable", other), nil), http.StatusNotFound, "not_found")
+	apptest.ExpectErr(t, hr.Do("GET", fmt.Sprintf("/users/%d", other), nil), http.StatusNotFound, "not_found")
+	apptest.ExpectErr(t, hr.Do("POST", fmt.Sprintf("/users/%d/disable", other), nil), http.StatusNotFound, "not_found")
 }
 
 func TestDisableUser_NobodyDisablesThemselves(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	for _, name := range []string{"admin", "hr"} {
 		c := env.As(name)
-		expectErr(t, c.Do("POST", fmt.Sprintf("/users/%d/disable", env.UserID(name)), nil), http.StatusConflict, "user.self_disable")
+		apptest.ExpectErr(t, c.Do("POST", fmt.Sprintf("/users/%d/disable", env.UserID(name)), nil), http.StatusConflict, "user.self_disable")
 		c.Do("GET", "/auth/me", nil).Expect(t, http.StatusOK)
 	}
 }
@@ -260,7 +230,7 @@ func deputy(t *testing.T, env *apptest.Env, admin *apptest.Client) *apptest.Clie
 
 func TestDisableUser_TheLastActiveAdminStays(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	admin := env.As("admin")
 	dep := deputy(t, env, admin)
 	adminID := env.UserID("admin")
@@ -270,23 +240,23 @@ func TestDisableUser_TheLastActiveAdminStays(t *testing.T) {
 		Expect(t, http.StatusCreated).JSON(t, &second)
 	admin.Do("POST", fmt.Sprintf("/users/%d/disable", second.ID), nil).Expect(t, http.StatusOK)
 
-	expectErr(t, dep.Do("POST", fmt.Sprintf("/users/%d/disable", adminID), nil), http.StatusConflict, "user.last_admin")
+	apptest.ExpectErr(t, dep.Do("POST", fmt.Sprintf("/users/%d/disable", adminID), nil), http.StatusConflict, "user.last_admin")
 	admin.Do("GET", "/auth/me", nil).Expect(t, http.StatusOK)
 	// With the second admin active again, the first may be disabled.
 	admin.Do("POST", fmt.Sprintf("/users/%d/enable", second.ID), nil).Expect(t, http.StatusOK)
 	dep.Do("POST", fmt.Sprintf("/users/%d/disable", adminID), nil).Expect(t, http.StatusOK)
-	expectErr(t, dep.Do("POST", fmt.Sprintf("/users/%d/disable", second.ID), nil), http.StatusConflict, "user.last_admin")
+	apptest.ExpectErr(t, dep.Do("POST", fmt.Sprintf("/users/%d/disable", second.ID), nil), http.StatusConflict, "user.last_admin")
 }
 
 func TestUpdateUser_TheLastActiveAdminKeepsTheAdminRole(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	admin := env.As("admin")
 	dep := deputy(t, env, admin)
 	adminID := env.UserID("admin")
 	u := getUser(t, dep, adminID)
 	demote := map[string]any{"name": u.Name, "roleId": roleID(t, env, "gm"), "storeId": 1, "version": u.Version}
-	expectErr(t, dep.Do("PUT", fmt.Sprintf("/users/%d", adminID), demote), http.StatusConflict, "user.last_admin")
+	apptest.ExpectErr(t, dep.Do("PUT", fmt.Sprintf("/users/%d", adminID), demote), http.StatusConflict, "user.last_admin")
 	if got := getUser(t, dep, adminID); got.RoleCode != auth.RoleAdmin {
 		t.Fatalf("the last admin now has role %s", got.RoleCode)
 	}
@@ -298,12 +268,12 @@ func TestUpdateUser_TheLastActiveAdminKeepsTheAdminRole(t *testing.T) {
 	dep.Do("PUT", fmt.Sprintf("/users/%d", adminID), with(demote, "version", u.Version+1)).Expect(t, http.StatusOK)
 	// Nobody changes their own role.
 	me := getUser(t, dep, env.UserID("deputy1"))
-	expectField(t, dep.Do("PUT", fmt.Sprintf("/users/%d", me.ID), map[string]any{"name": me.Name, "roleId": roleID(t, env, auth.RoleAdmin), "storeId": 1, "version": me.Version}), "roleId", "user.self_role")
+	apptest.ExpectField(t, dep.Do("PUT", fmt.Sprintf("/users/%d", me.ID), map[string]any{"name": me.Name, "roleId": roleID(t, env, auth.RoleAdmin), "storeId": 1, "version": me.Version}), "roleId", "user.self_role")
 }
 
 func TestRoles_CustomRoleLifecycle(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	admin := env.As("admin")
 	in := map[string]any{"code": "appraiser", "name": "二手车评估师", "scope": "store", "permissions": []string{"vehicle.read", "customer.read", "vehicle.read"}}
 	var r org.Role
@@ -311,35 +281,35 @@ func TestRoles_CustomRoleLifecycle(t *testing.T) {
 	if r.Builtin || r.Scope != auth.ScopeStore || strings.Join(r.Permissions, ",") != "customer.read,vehicle.read" {
 		t.Errorf("created %+v", r)
 	}
-	expectField(t, admin.Do("POST", "/roles", in), "code", "role.code_taken")
-	expectField(t, admin.Do("POST", "/roles", with(in, "code", "x2", "permissions", []string{"fly.plane"})), "permissions", "permission.unknown")
-	expectField(t, admin.Do("POST", "/roles", with(in, "code", "x3", "scope", "planet")), "scope", "scope.invalid")
-	expectField(t, admin.Do("POST", "/roles", with(in, "code", "Bad Code")), "code", "invalid_format")
-	expectErr(t, env.As("gm").Do("POST", "/roles", with(in, "code", "x4")), http.StatusForbidden, "forbidden")
+	apptest.ExpectField(t, admin.Do("POST", "/roles", in), "code", "role.code_taken")
+	apptest.ExpectField(t, admin.Do("POST", "/roles", with(in, "code", "x2", "permissions", []string{"fly.plane"})), "permissions", "permission.unknown")
+	apptest.ExpectField(t, admin.Do("POST", "/roles", with(in, "code", "x3", "scope", "planet")), "scope", "scope.invalid")
+	apptest.ExpectField(t, admin.Do("POST", "/roles", with(in, "code", "Bad Code")), "code", "invalid_format")
+	apptest.ExpectErr(t, env.As("gm").Do("POST", "/roles", with(in, "code", "x4")), http.StatusForbidden, "forbidden")
 
 	// Give it to someone: in use. The new permission applies to their live session.
 	admin.Do("POST", "/users", map[string]any{"username": "pinggu", "name": "评估员", "roleId": r.ID, "storeId": 1, "password": "Appraise#2026"}).Expect(t, http.StatusCreated)
 	c := signInNew(t, env, "pinggu", "Appraise#2026")
-	expectErr(t, c.Do("GET", "/users", nil), http.StatusForbidden, "forbidden")
+	apptest.ExpectErr(t, c.Do("GET", "/users", nil), http.StatusForbidden, "forbidden")
 	var updated org.Role
 	admin.Do("PUT", fmt.Sprintf("/roles/%d", r.ID), map[string]any{"name": r.Name, "scope": "store", "permissions": []string{"vehicle.read", "customer.read", "user.read"}, "version": r.Version}).
 		Expect(t, http.StatusOK).JSON(t, &updated)
 	c.Do("GET", "/users", nil).Expect(t, http.StatusOK)
-	expectErr(t, admin.Do("PUT", fmt.Sprintf("/roles/%d", r.ID), map[string]any{"name": "x", "scope": "store", "permissions": []string{}, "version": r.Version}), http.StatusConflict, "conflict.stale")
-	expectErr(t, admin.Do("DELETE", fmt.Sprintf("/roles/%d", r.ID), nil), http.StatusConflict, "role.in_use")
+	apptest.ExpectErr(t, admin.Do("PUT", fmt.Sprintf("/roles/%d", r.ID), map[string]any{"name": "x", "scope": "store", "permissions": []string{}, "version": r.Version}), http.StatusConflict, "conflict.stale")
+	apptest.ExpectErr(t, admin.Do("DELETE", fmt.Sprintf("/roles/%d", r.ID), nil), http.StatusConflict, "role.in_use")
 
 	// Built-in roles cannot be deleted, even when nobody holds them.
 	var unused org.Role
 	admin.Do("POST", "/roles", map[string]any{"code": "spare", "name": "备用", "scope": "own", "permissions": []string{}}).Expect(t, http.StatusCreated).JSON(t, &unused)
-	expectErr(t, admin.Do("DELETE", fmt.Sprintf("/roles/%d", roleID(t, env, "sales")), nil), http.StatusConflict, "role.builtin")
-	expectErr(t, admin.Do("DELETE", fmt.Sprintf("/roles/%d", roleID(t, env, auth.RoleAdmin)), nil), http.StatusConflict, "role.builtin")
+	apptest.ExpectErr(t, admin.Do("DELETE", fmt.Sprintf("/roles/%d", roleID(t, env, "sales")), nil), http.StatusConflict, "role.builtin")
+	apptest.ExpectErr(t, admin.Do("DELETE", fmt.Sprintf("/roles/%d", roleID(t, env, auth.RoleAdmin)), nil), http.StatusConflict, "role.builtin")
 	// A live API key holds a role too.
 	var key org.NewAPIKeyResult
 	admin.Do("POST", "/apikeys", map[string]any{"name": "k", "roleId": unused.ID, "storeId": 1}).Expect(t, http.StatusCreated).JSON(t, &key)
-	expectErr(t, admin.Do("DELETE", fmt.Sprintf("/roles/%d", unused.ID), nil), http.StatusConflict, "role.in_use")
+	apptest.ExpectErr(t, admin.Do("DELETE", fmt.Sprintf("/roles/%d", unused.ID), nil), http.StatusConflict, "role.in_use")
 	// A revoked key's row still names the role (the key's history), so it stays.
 	admin.Do("POST", fmt.Sprintf("/apikeys/%d/revoke", key.APIKey.ID), nil).Expect(t, http.StatusOK)
-	expectErr(t, admin.Do("DELETE", fmt.Sprintf("/roles/%d", unused.ID), nil), http.StatusConflict, "role.in_use")
+	apptest.ExpectErr(t, admin.Do("DELETE", fmt.Sprintf("/roles/%d", unused.ID), nil), http.StatusConflict, "role.in_use")
 	// A role nothing ever held goes, with its permissions.
 	var spare org.Role
 	admin.Do("POST", "/roles", map[string]any{"code": "spare2", "name": "备用二", "scope": "own", "permissions": []string{"office.use"}}).Expect(t, http.StatusCreated).JSON(t, &spare)
@@ -347,7 +317,7 @@ func TestRoles_CustomRoleLifecycle(t *testing.T) {
 	if n := count(t, env, `SELECT count(*) FROM role_permission WHERE role_id = ?`, spare.ID); n != 0 {
 		t.Errorf("%d permission rows left of a deleted role", n)
 	}
-	expectErr(t, admin.Do("DELETE", fmt.Sprintf("/roles/%d", spare.ID), nil), http.StatusNotFound, "not_found")
+	apptest.ExpectErr(t, admin.Do("DELETE", fmt.Sprintf("/roles/%d", spare.ID), nil), http.StatusNotFound, "not_found")
 	if n := env.AuditCount("delete", "role"); n != 1 {
 		t.Errorf("%d delete audit rows, want 1", n)
 	}
@@ -355,7 +325,7 @@ func TestRoles_CustomRoleLifecycle(t *testing.T) {
 
 func TestRoles_TheAdminRoleKeepsEveryPermissionAtGroupScope(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	admin := env.As("admin")
 	var roles struct{ Items []org.Role }
 	admin.Do("GET", "/roles", nil).Expect(t, http.StatusOK).JSON(t, &roles)
@@ -370,11 +340,11 @@ func TestRoles_TheAdminRoleKeepsEveryPermissionAtGroupScope(t *testing.T) {
 	}
 	path := fmt.Sprintf("/roles/%d", adm.ID)
 	fewer := map[string]any{"name": adm.Name, "scope": "group", "permissions": adm.Permissions[1:], "version": adm.Version}
-	expectField(t, admin.Do("PUT", path, fewer), "permissions", "role.builtin")
-	expectField(t, admin.Do("PUT", path, with(fewer, "permissions", adm.Permissions, "scope", "store")), "permissions", "role.builtin")
+	apptest.ExpectField(t, admin.Do("PUT", path, fewer), "permissions", "role.builtin")
+	apptest.ExpectField(t, admin.Do("PUT", path, with(fewer, "permissions", adm.Permissions, "scope", "store")), "permissions", "role.builtin")
 	// Duplicates do not make up for a missing permission.
 	padded := append(append([]string{}, adm.Permissions[1:]...), adm.Permissions[2])
-	expectField(t, admin.Do("PUT", path, with(fewer, "permissions", padded)), "permissions", "role.builtin")
+	apptest.ExpectField(t, admin.Do("PUT", path, with(fewer, "permissions", padded)), "permissions", "role.builtin")
 	if n := count(t, env, `SELECT count(*) FROM role_permission WHERE role_id = ?`, adm.ID); n != len(auth.Permissions) {
 		t.Errorf("admin role has %d permissions after refused edits", n)
 	}
@@ -384,7 +354,7 @@ func TestRoles_TheAdminRoleKeepsEveryPermissionAtGroupScope(t *testing.T) {
 
 func TestDepartments_InUseAndCyclesAreRefused(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	admin := env.As("admin")
 	var list struct{ Items []org.Department }
 	admin.Do("GET", "/departments?storeId=1", nil).Expect(t, http.StatusOK).JSON(t, &list)
@@ -392,7 +362,7 @@ func TestDepartments_InUseAndCyclesAreRefused(t *testing.T) {
 		t.Errorf("store 1 has %d departments, want 8", len(list.Items))
 	}
 	sales := deptID(t, env, 1, "销售部")
-	expectErr(t, admin.Do("DELETE", fmt.Sprintf("/departments/%d", sales), nil), http.StatusConflict, "department.in_use")
+	apptest.ExpectErr(t, admin.Do("DELETE", fmt.Sprintf("/departments/%d", sales), nil), http.StatusConflict, "department.in_use")
 
 	mk := func(name string, parent *int64) org.Department {
 		var d org.Department
@@ -405,27 +375,27 @@ func TestDepartments_InUseAndCyclesAreRefused(t *testing.T) {
 	upd := func(d org.Department, parent int64) *apptest.Response {
 		return admin.Do("PUT", fmt.Sprintf("/departments/%d", d.ID), map[string]any{"name": d.Name, "kind": d.Kind, "parentId": parent, "version": d.Version})
 	}
-	expectField(t, upd(a, c.ID), "parentId", "department.invalid")
-	expectField(t, upd(a, b.ID), "parentId", "department.invalid")
-	expectField(t, upd(a, a.ID), "parentId", "department.invalid")
-	expectField(t, upd(a, deptID(t, env, 2, "销售部")), "parentId", "department.invalid")
+	apptest.ExpectField(t, upd(a, c.ID), "parentId", "department.invalid")
+	apptest.ExpectField(t, upd(a, b.ID), "parentId", "department.invalid")
+	apptest.ExpectField(t, upd(a, a.ID), "parentId", "department.invalid")
+	apptest.ExpectField(t, upd(a, deptID(t, env, 2, "销售部")), "parentId", "department.invalid")
 	upd(c, a.ID).Expect(t, http.StatusOK) // moving down the tree is fine
 
-	expectErr(t, admin.Do("DELETE", fmt.Sprintf("/departments/%d", a.ID), nil), http.StatusConflict, "department.in_use")
-	expectField(t, admin.Do("POST", "/departments", map[string]any{"storeId": 1, "name": "展厅一组", "kind": "sales"}), "name", "department.name_taken")
-	expectField(t, admin.Do("POST", "/departments", map[string]any{"storeId": 1, "name": "x", "kind": "space"}), "kind", "invalid_format")
-	expectField(t, admin.Do("POST", "/departments", map[string]any{"storeId": 1, "name": "跨店", "kind": "sales", "parentId": deptID(t, env, 2, "销售部")}), "parentId", "department.invalid")
+	apptest.ExpectErr(t, admin.Do("DELETE", fmt.Sprintf("/departments/%d", a.ID), nil), http.StatusConflict, "department.in_use")
+	apptest.ExpectField(t, admin.Do("POST", "/departments", map[string]any{"storeId": 1, "name": "展厅一组", "kind": "sales"}), "name", "department.name_taken")
+	apptest.ExpectField(t, admin.Do("POST", "/departments", map[string]any{"storeId": 1, "name": "x", "kind": "space"}), "kind", "invalid_format")
+	apptest.ExpectField(t, admin.Do("POST", "/departments", map[string]any{"storeId": 1, "name": "跨店", "kind": "sales", "parentId": deptID(t, env, 2, "销售部")}), "parentId", "department.invalid")
 	admin.Do("DELETE", fmt.Sprintf("/departments/%d", b.ID), nil).Expect(t, http.StatusNoContent)
 	if n := env.AuditCount("delete", "department"); n != 1 {
 		t.Errorf("%d delete audit rows, want 1", n)
 	}
 	// Only org.manage changes departments, and only in scope.
-	expectErr(t, env.As("gm").Do("DELETE", fmt.Sprintf("/departments/%d", c.ID), nil), http.StatusForbidden, "forbidden")
+	apptest.ExpectErr(t, env.As("gm").Do("DELETE", fmt.Sprintf("/departments/%d", c.ID), nil), http.StatusForbidden, "forbidden")
 }
 
 func TestUsers_EachRoleSeesItsDataScope(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	all := count(t, env, `SELECT count(*) FROM app_user`)
 	store1 := count(t, env, `SELECT count(*) FROM app_user WHERE store_id = 1`)
 	store2 := count(t, env, `SELECT count(*) FROM app_user WHERE store_id = 2`)
@@ -437,7 +407,7 @@ func TestUsers_EachRoleSeesItsDataScope(t *testing.T) {
 		c.Do("GET", "/users?limit=200"+query, nil).Expect(t, http.StatusOK).JSON(t, &page)
 		return page.Items
 	}
-	expectErr(t, env.As("sales").Do("GET", "/users", nil), http.StatusForbidden, "forbidden")
+	apptest.ExpectErr(t, env.As("sales").Do("GET", "/users", nil), http.StatusForbidden, "forbidden")
 	mgr := env.As("sales_manager")
 	got := list(mgr, "")
 	if len(got) != store1 {
@@ -459,14 +429,14 @@ func TestUsers_EachRoleSeesItsDataScope(t *testing.T) {
 	}
 	// Another store's user is "not found", never "forbidden".
 	other := env.UserID("sales_NB011")
-	expectErr(t, mgr.Do("GET", fmt.Sprintf("/users/%d", other), nil), http.StatusNotFound, "not_found")
-	expectErr(t, mgr.Do("GET", "/users/999999", nil), http.StatusNotFound, "not_found")
+	apptest.ExpectErr(t, mgr.Do("GET", fmt.Sprintf("/users/%d", other), nil), http.StatusNotFound, "not_found")
+	apptest.ExpectErr(t, mgr.Do("GET", "/users/999999", nil), http.StatusNotFound, "not_found")
 	getUser(t, mgr, env.UserID("sales"))
 }
 
 func TestUsers_FiltersAndMaskedPhones(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	admin := env.As("admin")
 	var page struct{ Items []org.User }
 	admin.Do("GET", fmt.Sprintf("/users?limit=200&roleId=%d&storeId=1", roleID(t, env, "sales")), nil).Expect(t, http.StatusOK).JSON(t, &page)
@@ -489,14 +459,14 @@ func TestUsers_FiltersAndMaskedPhones(t *testing.T) {
 	if len(page.Items) != 0 {
 		t.Errorf("q=%% matched %d users", len(page.Items))
 	}
-	expectField(t, admin.Do("GET", "/users?status=gone", nil), "status", "invalid_format")
-	expectField(t, admin.Do("GET", "/users?limit=201", nil), "limit", "out_of_range")
-	expectField(t, admin.Do("GET", "/users?cursor=!!", nil), "cursor", "invalid_format")
+	apptest.ExpectField(t, admin.Do("GET", "/users?status=gone", nil), "status", "invalid_format")
+	apptest.ExpectField(t, admin.Do("GET", "/users?limit=201", nil), "limit", "out_of_range")
+	apptest.ExpectField(t, admin.Do("GET", "/users?cursor=!!", nil), "cursor", "invalid_format")
 }
 
 func TestUsers_KeysetPagingReturnsEveryUserExactlyOnce(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	admin := env.As("admin")
 	seen := map[int64]int{}
 	cursor, pages := "", 0
@@ -542,32 +512,32 @@ func TestUsers_KeysetPagingReturnsEveryUserExactlyOnce(t *testing.T) {
 
 func TestStores_ScopeAndUniqueCode(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	gm := env.As("gm")
 	var page struct{ Items []org.Store }
 	gm.Do("GET", "/stores", nil).Expect(t, http.StatusOK).JSON(t, &page)
 	if len(page.Items) != 1 || page.Items[0].ID != 1 {
 		t.Errorf("gm of store 1 sees stores %+v", page.Items)
 	}
-	expectErr(t, gm.Do("GET", "/stores/2", nil), http.StatusNotFound, "not_found")
+	apptest.ExpectErr(t, gm.Do("GET", "/stores/2", nil), http.StatusNotFound, "not_found")
 	admin := env.As("admin")
 	admin.Do("GET", "/stores", nil).Expect(t, http.StatusOK).JSON(t, &page)
 	if len(page.Items) != 3 {
 		t.Errorf("admin sees %d stores, want 3", len(page.Items))
 	}
-	expectField(t, admin.Do("POST", "/stores", map[string]any{"code": "hz01", "name": "重复"}), "code", "store.code_taken")
+	apptest.ExpectField(t, admin.Do("POST", "/stores", map[string]any{"code": "hz01", "name": "重复"}), "code", "store.code_taken")
 	var st org.Store
 	admin.Do("POST", "/stores", map[string]any{"code": "wz01", "name": "温州店"}).Expect(t, http.StatusCreated).JSON(t, &st)
 	if st.Code != "WZ01" || st.Status != "active" {
 		t.Errorf("created store %+v", st)
 	}
-	expectErr(t, gm.Do("POST", "/stores", map[string]any{"code": "X1", "name": "x"}), http.StatusForbidden, "forbidden")
-	expectErr(t, admin.Do("PUT", fmt.Sprintf("/stores/%d", st.ID), map[string]any{"code": "WZ01", "name": "改", "version": st.Version + 5}), http.StatusConflict, "conflict.stale")
+	apptest.ExpectErr(t, gm.Do("POST", "/stores", map[string]any{"code": "X1", "name": "x"}), http.StatusForbidden, "forbidden")
+	apptest.ExpectErr(t, admin.Do("PUT", fmt.Sprintf("/stores/%d", st.ID), map[string]any{"code": "WZ01", "name": "改", "version": st.Version + 5}), http.StatusConflict, "conflict.stale")
 }
 
 func TestLogin_DemoAccountsAllSignIn(t *testing.T) {
 	t.Parallel()
-	env := demoEnv(t)
+	env := apptest.NewDemo(t)
 	for _, r := range auth.DefaultRoles {
 		c := env.Login(r.Code, demo.Password)
 		var m org.Me
