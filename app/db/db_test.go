@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -208,9 +209,19 @@ func TestMigrate_KeepsACopyBeforeMigratingADatabaseWithData(t *testing.T) {
 		t.Fatalf("backup dir holds %v (%v), want one pre-migration copy", entries, err)
 	}
 	name := entries[0].Name()
-	if !strings.HasPrefix(name, "pre-migrate-v0002-") || !strings.HasSuffix(name, ".db") {
-		t.Errorf("copy named %q, want pre-migrate-v0002-<time>.db", name)
+	if want := fmt.Sprintf("pre-migrate-v%04d-", prev); !strings.HasPrefix(name, want) || !strings.HasSuffix(name, ".db") {
+		t.Errorf("copy named %q, want %s<time>.db", name, want)
 	}
+	// a table the latest migration creates
+	src, err := os.ReadFile(filepath.Join("migrations", latest.Name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`CREATE TABLE (\w+)`).FindStringSubmatch(string(src))
+	if m == nil {
+		t.Fatalf("latest migration %s creates no table; adapt this test", latest.Name)
+	}
+	newTable := m[1]
 	// The copy is the database as it was: previous schema, the row, no new table.
 	cp := open(t, filepath.Join(backups, name))
 	if v, _ := cp.SchemaVersion(ctx); v != prev {
@@ -220,11 +231,11 @@ func TestMigrate_KeepsACopyBeforeMigratingADatabaseWithData(t *testing.T) {
 	if err := cp.R.QueryRow(`SELECT value FROM setting WHERE key = 'kept'`).Scan(&v); err != nil || v != `"yes"` {
 		t.Errorf("copy lost the data: %q, %v", v, err)
 	}
-	if tableExists(t, cp.R, "attachment") {
+	if tableExists(t, cp.R, newTable) {
 		t.Errorf("copy already has the table of migration %s", latest.Name)
 	}
 	// And the live database is complete, with a checksum for every migration.
-	if !tableExists(t, d.R, "attachment") {
+	if !tableExists(t, d.R, newTable) {
 		t.Errorf("migration %s not applied", latest.Name)
 	}
 	if sums := checksums(t, d); len(sums) != len(ms) {
