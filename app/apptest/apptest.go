@@ -270,3 +270,13 @@ func ExpectField(t testing.TB, r *Response, field, code string) {
 		t.Fatalf("want field %s: %s, got %s", field, code, r)
 	}
 }
+
+// RoleID returns the id of a role code.
+func (e *Env) RoleID(code string) int64 {
+	e.T.Helper()
+	var id int64
+	if err := e.App.DB.R.QueryRow(`SELECT id FROM role WHERE code = ?`, code).Scan(&id); err != nil {
+		e.T.Fatalf("apptest: role %s: %v", code, err)
+	}
+	return id
+}

@@ -19,15 +19,6 @@ import (
 	"dealerdesk/app/org"
 )
 
-func roleID(t *testing.T, env *apptest.Env, code string) int64 {
-	t.Helper()
-	id, err := org.RoleIDByCode(context.Background(), env.App.DB.R, code)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
-
 // lastRow is the newest audit row with the action on the entity.
 func lastRow(t *testing.T, env *apptest.Env, action, entity string) audit.Row {
 	t.Helper()
@@ -93,7 +84,7 @@ func TestAudit_EveryKindOfEventWritesItsRow(t *testing.T) {
 	add("login_failed", "user", env.Client().Do("POST", "/auth/login", map[string]string{"login": "root", "password": "Wrong#2026"}), http.StatusUnauthorized, 0, fmt.Sprint(adminID))
 
 	var u org.User
-	r := admin.Do("POST", "/users", map[string]any{"username": "zhangsan", "name": "张三", "phone": "13912345678", "roleId": roleID(t, env, "sales"), "storeId": 1, "password": "Zhang#2026x"})
+	r := admin.Do("POST", "/users", map[string]any{"username": "zhangsan", "name": "张三", "phone": "13912345678", "roleId": env.RoleID("sales"), "storeId": 1, "password": "Zhang#2026x"})
 	add("create", "user", r, http.StatusCreated, adminID, "")
 	r.JSON(t, &u)
 	steps[len(steps)-1].entityID = fmt.Sprint(u.ID)
@@ -177,7 +168,7 @@ func TestAudit_NeverHoldsAPasswordOrItsHash(t *testing.T) {
 	admin := env.As("admin")
 	const temp, own = "Temp#Pass2026", "Own#Pass2026x"
 	var u org.User
-	admin.Do("POST", "/users", map[string]any{"username": "lisi", "name": "李四", "roleId": roleID(t, env, "sales"), "storeId": 1, "password": temp}).
+	admin.Do("POST", "/users", map[string]any{"username": "lisi", "name": "李四", "roleId": env.RoleID("sales"), "storeId": 1, "password": temp}).
 		Expect(t, http.StatusCreated).JSON(t, &u)
 	admin.Do("POST", fmt.Sprintf("/users/%d/reset-password", u.ID), map[string]string{"password": temp}).Expect(t, http.StatusNoContent)
 	c := env.Login("lisi", temp)

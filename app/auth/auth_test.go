@@ -573,7 +573,7 @@ func TestAPIKey_ShownOnceStoredHashedScopedToRoleAndStore(t *testing.T) {
 	env := apptest.NewDemo(t)
 	admin := env.As("admin")
 	var created org.NewAPIKeyResult
-	admin.Do("POST", "/apikeys", map[string]any{"name": "官网留资", "roleId": roleID(t, env, "gm"), "storeId": 2}).
+	admin.Do("POST", "/apikeys", map[string]any{"name": "官网留资", "roleId": env.RoleID("gm"), "storeId": 2}).
 		Expect(t, http.StatusCreated).JSON(t, &created)
 	key := created.Key
 	if !strings.HasPrefix(key, auth.APIKeyPrefix) || len(key) < 40 || !strings.HasPrefix(key, created.APIKey.Prefix) {
@@ -613,7 +613,7 @@ func TestAPIKey_SalesRoleKeyCannotListUsers(t *testing.T) {
 	t.Parallel()
 	env := apptest.NewDemo(t)
 	var created org.NewAPIKeyResult
-	env.As("admin").Do("POST", "/apikeys", map[string]any{"name": "lead form", "roleId": roleID(t, env, "sales"), "storeId": 1}).
+	env.As("admin").Do("POST", "/apikeys", map[string]any{"name": "lead form", "roleId": env.RoleID("sales"), "storeId": 1}).
 		Expect(t, http.StatusCreated).JSON(t, &created)
 	bot := env.Client()
 	bot.Header.Set("Authorization", "Bearer "+created.Key)
@@ -635,19 +635,19 @@ func TestAPIKey_NeverManagesUsersRolesOrKeysEvenWithTheAdminRole(t *testing.T) {
 	t.Parallel()
 	env := apptest.NewDemo(t)
 	var created org.NewAPIKeyResult
-	env.As("admin").Do("POST", "/apikeys", map[string]any{"name": "integration", "roleId": roleID(t, env, auth.RoleAdmin), "storeId": 1}).
+	env.As("admin").Do("POST", "/apikeys", map[string]any{"name": "integration", "roleId": env.RoleID(auth.RoleAdmin), "storeId": 1}).
 		Expect(t, http.StatusCreated).JSON(t, &created)
 	bot := env.Client()
 	bot.Header.Set("Authorization", "Bearer "+created.Key)
 	bot.Do("GET", "/users", nil).Expect(t, http.StatusOK) // reading is allowed
 	sales := env.UserID("sales")
 	for _, r := range []*apptest.Response{
-		bot.Do("POST", "/users", map[string]any{"username": "backdoor", "name": "后门", "roleId": roleID(t, env, auth.RoleAdmin), "storeId": 1, "password": "Backdoor#2026"}),
+		bot.Do("POST", "/users", map[string]any{"username": "backdoor", "name": "后门", "roleId": env.RoleID(auth.RoleAdmin), "storeId": 1, "password": "Backdoor#2026"}),
 		bot.Do("POST", fmt.Sprintf("/users/%d/disable", sales), nil),
 		bot.Do("POST", fmt.Sprintf("/users/%d/reset-password", sales), map[string]string{"password": "Backdoor#2026"}),
 		bot.Do("POST", "/roles", map[string]any{"code": "bot", "name": "bot", "scope": "group", "permissions": []string{"user.manage"}}),
 		bot.Do("GET", "/apikeys", nil),
-		bot.Do("POST", "/apikeys", map[string]any{"name": "more", "roleId": roleID(t, env, auth.RoleAdmin), "storeId": 1}),
+		bot.Do("POST", "/apikeys", map[string]any{"name": "more", "roleId": env.RoleID(auth.RoleAdmin), "storeId": 1}),
 		bot.Do("POST", fmt.Sprintf("/apikeys/%d/revoke", created.APIKey.ID), nil),
 		bot.Do("PUT", "/settings/security", auth.DefaultSecurity),
 	} {

@@ -101,7 +101,7 @@ func TestCreateUser_PasswordPolicyThroughTheAPI(t *testing.T) {
 		t.Errorf("policy %+v, want 8 / 2", policy)
 	}
 	create := func(username, pw string) int {
-		r := admin.Do("POST", "/users", map[string]any{"username": username, "name": "测试", "roleId": roleID(t, env, "sales"), "storeId": 1, "password": pw})
+		r := admin.Do("POST", "/users", map[string]any{"username": username, "name": "测试", "roleId": env.RoleID("sales"), "storeId": 1, "password": pw})
 		return r.Status
 	}
 	refused := []struct{ pw, code string }{
@@ -112,7 +112,7 @@ func TestCreateUser_PasswordPolicyThroughTheAPI(t *testing.T) {
 		{"Aa1" + strings.Repeat("x", 126), "too_long"},
 	}
 	for _, c := range refused {
-		r := admin.Do("POST", "/users", map[string]any{"username": "liming", "name": "李明", "roleId": roleID(t, env, "sales"), "storeId": 1, "password": c.pw})
+		r := admin.Do("POST", "/users", map[string]any{"username": "liming", "name": "李明", "roleId": env.RoleID("sales"), "storeId": 1, "password": c.pw})
 		apptest.ExpectField(t, r, "password", c.code)
 	}
 	long64 := "Aa1" + strings.Repeat("x", 61)

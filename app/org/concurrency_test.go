@@ -107,7 +107,7 @@ func TestConcurrent_AdminsDisablingEachOtherLeaveOneActive(t *testing.T) {
 	t.Parallel()
 	env := apptest.NewDemo(t)
 	admin := env.As("admin")
-	admin.Do("POST", "/users", map[string]any{"username": "admin2", "name": "管理员二", "roleId": roleID(t, env, "admin"), "storeId": 1, "password": "Second#2026"}).
+	admin.Do("POST", "/users", map[string]any{"username": "admin2", "name": "管理员二", "roleId": env.RoleID("admin"), "storeId": 1, "password": "Second#2026"}).
 		Expect(t, http.StatusCreated)
 	second := signInNew(t, env, "admin2", "Second#2026")
 	ids := []int64{env.UserID("admin2"), env.UserID("admin")}

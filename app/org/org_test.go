@@ -1,7 +1,6 @@
 package org_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -13,15 +12,6 @@ import (
 	"dealerdesk/app/demo"
 	"dealerdesk/app/org"
 )
-
-func roleID(t *testing.T, env *apptest.Env, code string) int64 {
-	t.Helper()
-	id, err := org.RoleIDByCode(context.Background(), env.App.DB.R, code)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
 
 func deptID(t *testing.T, env *apptest.Env, storeID int64, name string) int64 {
 	t.Helper()
@@ -59,7 +49,7 @@ func signInNew(t *testing.T, env *apptest.Env, username, temp string) *apptest.C
 
 // userBody is a valid new user of store 1's sales department.
 func userBody(t *testing.T, env *apptest.Env, username string) map[string]any {
-	return map[string]any{"username": username, "name": "李明", "phone": "", "roleId": roleID(t, env, "sales"), "storeId": 1,
+	return map[string]any{"username": username, "name": "李明", "phone": "", "roleId": env.RoleID("sales"), "storeId": 1,
 		"departmentId": deptID(t, env, 1, "销售部"), "password": "Xinyuan#2026"}
 }
 
@@ -166,7 +156,7 @@ func TestUpdateUser_NewRoleOrStoreEndsTheUsersSessions(t *testing.T) {
 	admin.Do("PUT", fmt.Sprintf("/users/%d", id), body).Expect(t, http.StatusOK)
 	sales.Do("GET", "/auth/me", nil).Expect(t, http.StatusOK)
 	// A role change ends it, so the new permissions apply at once.
-	admin.Do("PUT", fmt.Sprintf("/users/%d", id), with(body, "roleId", roleID(t, env, "dcc"), "version", u.Version+1)).Expect(t, http.StatusOK)
+	admin.Do("PUT", fmt.Sprintf("/users/%d", id), with(body, "roleId", env.RoleID("dcc"), "version", u.Version+1)).Expect(t, http.StatusOK)
 	apptest.ExpectErr(t, sales.Do("GET", "/auth/me", nil), http.StatusUnauthorized, "unauthenticated")
 }
 
@@ -174,12 +164,12 @@ func TestHR_ManagesOnlyTheirStoreAndNobodyMorePowerful(t *testing.T) {
 	t.Parallel()
 	env := apptest.NewDemo(t)
 	hr := env.As("hr")
-	hrRole := roleID(t, env, "hr")
+	hrRole := env.RoleID("hr")
 	base := map[string]any{"username": "wangfang", "name": "王芳", "roleId": hrRole, "storeId": 1, "password": "Xinyuan#2026"}
 
 	apptest.ExpectField(t, hr.Do("POST", "/users", with(base, "storeId", 2)), "storeId", "store.invalid")
-	apptest.ExpectField(t, hr.Do("POST", "/users", with(base, "roleId", roleID(t, env, auth.RoleAdmin))), "roleId", "role.not_grantable")
-	apptest.ExpectField(t, hr.Do("POST", "/users", with(base, "roleId", roleID(t, env, "gm"))), "roleId", "role.not_grantable")
+	apptest.ExpectField(t, hr.Do("POST", "/users", with(base, "roleId", env.RoleID(auth.RoleAdmin))), "roleId", "role.not_grantable")
+	apptest.ExpectField(t, hr.Do("POST", "/users", with(base, "roleId", env.RoleID("gm"))), "roleId", "role.not_grantable")
 	var u org.User
 	hr.Do("POST", "/users", base).Expect(t, http.StatusCreated).JSON(t, &u)
 
@@ -189,7 +179,7 @@ func TestHR_ManagesOnlyTheirStoreAndNobodyMorePowerful(t *testing.T) {
 
 	// The administrator is out of reach: no edit, disable, password reset or unlock.
 	admin := env.UserID("admin")
-	adminBody := map[string]any{"name": "被改了", "roleId": roleID(t, env, auth.RoleAdmin), "storeId": 1, "version": 1}
+	adminBody := map[string]any{"name": "被改了", "roleId": env.RoleID(auth.RoleAdmin), "storeId": 1, "version": 1}
 	apptest.ExpectErr(t, hr.Do("PUT", fmt.Sprintf("/users/%d", admin), adminBody), http.StatusForbidden, "forbidden")
 	apptest.ExpectErr(t, hr.Do("POST", fmt.Sprintf("/users/%d/disable", admin), nil), http.StatusForbidden, "forbidden")
 	apptest.ExpectErr(t, hr.Do("POST", fmt.Sprintf("/users/%d/reset-password", admin), map[string]string{"password": "Takeover#2026"}), http.StatusForbidden, "forbidden")
@@ -236,7 +226,7 @@ func TestDisableUser_TheLastActiveAdminStays(t *testing.T) {
 	adminID := env.UserID("admin")
 	// A second admin who is disabled does not count.
 	var second org.User
-	admin.Do("POST", "/users", map[string]any{"username": "admin2", "name": "管理员二", "roleId": roleID(t, env, auth.RoleAdmin), "storeId": 1, "password": "Second#2026"}).
+	admin.Do("POST", "/users", map[string]any{"username": "admin2", "name": "管理员二", "roleId": env.RoleID(auth.RoleAdmin), "storeId": 1, "password": "Second#2026"}).
 		Expect(t, http.StatusCreated).JSON(t, &second)
 	admin.Do("POST", fmt.Sprintf("/users/%d/disable", second.ID), nil).Expect(t, http.StatusOK)
 
@@ -255,7 +245,7 @@ func TestUpdateUser_TheLastActiveAdminKeepsTheAdminRole(t *testing.T) {
 	dep := deputy(t, env, admin)
 	adminID := env.UserID("admin")
 	u := getUser(t, dep, adminID)
-	demote := map[string]any{"name": u.Name, "roleId": roleID(t, env, "gm"), "storeId": 1, "version": u.Version}
+	demote := map[string]any{"name": u.Name, "roleId": env.RoleID("gm"), "storeId": 1, "version": u.Version}
 	apptest.ExpectErr(t, dep.Do("PUT", fmt.Sprintf("/users/%d", adminID), demote), http.StatusConflict, "user.last_admin")
 	if got := getUser(t, dep, adminID); got.RoleCode != auth.RoleAdmin {
 		t.Fatalf("the last admin now has role %s", got.RoleCode)
@@ -263,12 +253,12 @@ func TestUpdateUser_TheLastActiveAdminKeepsTheAdminRole(t *testing.T) {
 	// Editing the last admin's other fields is fine.
 	dep.Do("PUT", fmt.Sprintf("/users/%d", adminID), with(demote, "roleId", u.RoleID, "name", "总管理员")).Expect(t, http.StatusOK)
 	// With a second active admin the first can be given another role.
-	admin.Do("POST", "/users", map[string]any{"username": "admin2", "name": "管理员二", "roleId": roleID(t, env, auth.RoleAdmin), "storeId": 1, "password": "Second#2026"}).
+	admin.Do("POST", "/users", map[string]any{"username": "admin2", "name": "管理员二", "roleId": env.RoleID(auth.RoleAdmin), "storeId": 1, "password": "Second#2026"}).
 		Expect(t, http.StatusCreated)
 	dep.Do("PUT", fmt.Sprintf("/users/%d", adminID), with(demote, "version", u.Version+1)).Expect(t, http.StatusOK)
 	// Nobody changes their own role.
 	me := getUser(t, dep, env.UserID("deputy1"))
-	apptest.ExpectField(t, dep.Do("PUT", fmt.Sprintf("/users/%d", me.ID), map[string]any{"name": me.Name, "roleId": roleID(t, env, auth.RoleAdmin), "storeId": 1, "version": me.Version}), "roleId", "user.self_role")
+	apptest.ExpectField(t, dep.Do("PUT", fmt.Sprintf("/users/%d", me.ID), map[string]any{"name": me.Name, "roleId": env.RoleID(auth.RoleAdmin), "storeId": 1, "version": me.Version}), "roleId", "user.self_role")
 }
 
 func TestRoles_CustomRoleLifecycle(t *testing.T) {
@@ -301,8 +291,8 @@ func TestRoles_CustomRoleLifecycle(t *testing.T) {
 	// Built-in roles cannot be deleted, even when nobody holds them.
 	var unused org.Role
 	admin.Do("POST", "/roles", map[string]any{"code": "spare", "name": "备用", "scope": "own", "permissions": []string{}}).Expect(t, http.StatusCreated).JSON(t, &unused)
-	apptest.ExpectErr(t, admin.Do("DELETE", fmt.Sprintf("/roles/%d", roleID(t, env, "sales")), nil), http.StatusConflict, "role.builtin")
-	apptest.ExpectErr(t, admin.Do("DELETE", fmt.Sprintf("/roles/%d", roleID(t, env, auth.RoleAdmin)), nil), http.StatusConflict, "role.builtin")
+	apptest.ExpectErr(t, admin.Do("DELETE", fmt.Sprintf("/roles/%d", env.RoleID("sales")), nil), http.StatusConflict, "role.builtin")
+	apptest.ExpectErr(t, admin.Do("DELETE", fmt.Sprintf("/roles/%d", env.RoleID(auth.RoleAdmin)), nil), http.StatusConflict, "role.builtin")
 	// A live API key holds a role too.
 	var key org.NewAPIKeyResult
 	admin.Do("POST", "/apikeys", map[string]any{"name": "k", "roleId": unused.ID, "storeId": 1}).Expect(t, http.StatusCreated).JSON(t, &key)
@@ -439,7 +429,7 @@ func TestUsers_FiltersAndMaskedPhones(t *testing.T) {
 	env := apptest.NewDemo(t)
 	admin := env.As("admin")
 	var page struct{ Items []org.User }
-	admin.Do("GET", fmt.Sprintf("/users?limit=200&roleId=%d&storeId=1", roleID(t, env, "sales")), nil).Expect(t, http.StatusOK).JSON(t, &page)
+	admin.Do("GET", fmt.Sprintf("/users?limit=200&roleId=%d&storeId=1", env.RoleID("sales")), nil).Expect(t, http.StatusOK).JSON(t, &page)
 	if want := count(t, env, `SELECT count(*) FROM app_user u JOIN role r ON r.id = u.role_id WHERE r.code = 'sales' AND u.store_id = 1`); len(page.Items) != want || want == 0 {
 		t.Errorf("roleId+storeId filter: %d users, want %d", len(page.Items), want)
 	}
