@@ -49,13 +49,38 @@ func NormalizeMobile(s string) (string, bool) {
 	return d, true
 }
 
-// MaskPhone shows the first 3 and last 4 digits: 138****8000.
+// MaskPhone shows the first 3 and last 4 digits: 138****8000. A landline in the
+// canonical form of NormalizePhone keeps its whole area code, which names only the
+// city, and hides at least 4 digits of the local number: 0571****4321,
+// 010****5678, 0571****432 (7-digit local number).
 func MaskPhone(p string) string {
+	if area := landlineAreaLen(p); area > 0 {
+		local := len(p) - area
+		show := min(4, local-4)
+		return p[:area] + strings.Repeat("*", local-show) + p[len(p)-show:]
+	}
 	r := []rune(p)
 	if len(r) < 7 {
 		return strings.Repeat("*", len(r))
 	}
 	return string(r[:3]) + strings.Repeat("*", len(r)-7) + string(r[len(r)-4:])
+}
+
+// landlineAreaLen returns the length of the area code (with trunk 0) when p is a
+// landline in canonical form, else 0.
+func landlineAreaLen(p string) int {
+	if len(p) < 10 || len(p) > 12 || p[0] != '0' {
+		return 0
+	}
+	for i := 0; i < len(p); i++ {
+		if p[i] < '0' || p[i] > '9' {
+			return 0
+		}
+	}
+	if p[1] == '1' || p[1] == '2' {
+		return 3
+	}
+	return 4
 }
 
 // MaskIDNo shows the first 6 and last 4 characters of an ID number.
