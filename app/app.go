@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"dealerdesk/app/api"
+	"dealerdesk/app/approval"
 	"dealerdesk/app/attach"
 	"dealerdesk/app/auth"
 	"dealerdesk/app/clock"
@@ -17,6 +18,7 @@ import (
 	"dealerdesk/app/httpapi"
 	"dealerdesk/app/inventory"
 	"dealerdesk/app/jobs"
+	"dealerdesk/app/notify"
 	"dealerdesk/app/org"
 	"dealerdesk/app/system"
 	"dealerdesk/embedui"
@@ -42,8 +44,11 @@ type App struct {
 	Org    *org.Service
 	System *system.Service
 	Attach *attach.Service
-	Server *httpapi.Server
-	jobs   *jobs.Runner
+	Notify *notify.Service
+	// Approval is the workflow engine; domains Register their document types on it.
+	Approval *approval.Service
+	Server   *httpapi.Server
+	jobs     *jobs.Runner
 }
 
 // New opens the data dir, migrates the database and wires every service.
@@ -79,7 +84,9 @@ func (a *App) init(ctx context.Context, opt Options) error {
 	a.Auth = auth.NewService(a.DB, a.Clock, a.Log)
 	a.Org = org.NewService(a.DB, a.Auth, a.Clock, a.Log)
 	a.System = system.NewService(a.DB, a.Auth, a.Org, a.Clock, a.Log, Version, filepath.Join(a.Config.DataDir, "setup-token"))
+	a.Notify = notify.NewService(a.DB, a.Clock, a.Log)
 	a.Attach = attach.NewService(a.DB, a.Config.DataDir, a.Clock, a.Log)
+	a.Approval = approval.NewService(a.DB, nil, a.Clock, a.Log) // notifier: the notify service, once wired
 	if n, err := a.Attach.SweepTemp(); err != nil {
 		a.Log.Warn("sweep temporary files", "err", err)
 	} else if n > 0 {
@@ -102,6 +109,8 @@ func (a *App) init(ctx context.Context, opt Options) error {
 	routes = append(routes, a.Org.SessionRoutes()...)
 	routes = append(routes, a.Org.Routes()...)
 	routes = append(routes, a.Attach.Routes()...)
+	routes = append(routes, a.Notify.Routes()...)
+	routes = append(routes, a.Approval.Routes()...)
 	routes = append(routes, inventory.NewService(a.DB, a.Log).Routes()...)
 	a.Server, err = httpapi.New(httpapi.Deps{Auth: a.Auth, Routes: routes, Catalog: cat, Log: a.Log, UI: embedui.Dist(), Version: Version, LoginRate: opt.LoginRate})
 	return err
@@ -112,6 +121,7 @@ func (a *App) init(ctx context.Context, opt Options) error {
 func (a *App) StartJobs(ctx context.Context) error {
 	var list []jobs.Job
 	list = append(list, a.Auth.Jobs()...)
+	list = append(list, a.Approval.Jobs()...)
 	r, err := jobs.Start(ctx, a.Log, list)
 	if err != nil {
 		return err

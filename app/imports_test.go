@@ -15,7 +15,7 @@ var layer = map[string]int{
 	"dealerdesk/app/audit": 3,
 	"dealerdesk/app/auth":  4,
 	"dealerdesk/app/api":   5,
-	"dealerdesk/app/org":   6, "dealerdesk/app/attach": 6,
+	"dealerdesk/app/org":   6, "dealerdesk/app/attach": 6, "dealerdesk/app/notify": 6, "dealerdesk/app/approval": 6,
 	"dealerdesk/app/system": 7, "dealerdesk/app/inventory": 7, // domains sit beside system
 	"dealerdesk/app/demo":    8,
 	"dealerdesk/app/httpapi": 9,

@@ -19,6 +19,7 @@ const (
 	PermCustomerExport = "customer.export"
 	PermLeadCreate     = "lead.create"
 	PermApprovalAct    = "approval.act"
+	PermApprovalManage = "approval.manage"
 	PermVehicleRead    = "vehicle.read"
 	PermVehicleWrite   = "vehicle.write"
 	PermSalesWrite     = "sales.write"
@@ -49,7 +50,7 @@ var Permissions = []PermissionInfo{
 	{PermPIReveal, "privacy"}, {PermCostRead, "privacy"},
 	{PermCustomerRead, "crm"}, {PermCustomerWrite, "crm"}, {PermCustomerAssign, "crm"}, {PermCustomerExport, "crm"},
 	{PermLeadCreate, "crm"}, {PermAttachWrite, "crm"},
-	{PermApprovalAct, "sales"}, {PermSalesWrite, "sales"},
+	{PermApprovalAct, "sales"}, {PermApprovalManage, "sales"}, {PermSalesWrite, "sales"},
 	{PermVehicleRead, "inventory"}, {PermVehicleWrite, "inventory"}, {PermPartsRead, "inventory"}, {PermPartsWrite, "inventory"},
 	{PermServiceRead, "aftersales"}, {PermServiceWrite, "aftersales"},
 	{PermFinanceRead, "finance"}, {PermFinanceWrite, "finance"},
@@ -82,14 +83,16 @@ const RoleAdmin = "admin"
 var DefaultRoles = []DefaultRole{
 	{RoleAdmin, "系统管理员", ScopeGroup, allPerms()},
 	{"gm", "总经理", ScopeStore, []string{PermOrgRead, PermUserRead, PermRoleRead, PermAuditRead, PermPIReveal, PermCostRead,
-		PermCustomerRead, PermCustomerWrite, PermCustomerAssign, PermCustomerExport, PermLeadCreate, PermApprovalAct, PermVehicleRead,
-		PermSalesWrite, PermServiceRead, PermPartsRead, PermFinanceRead, PermOfficeUse, PermReportRead, PermAttachWrite}},
+		PermCustomerRead, PermCustomerWrite, PermCustomerAssign, PermCustomerExport, PermLeadCreate, PermApprovalAct, PermApprovalManage,
+		PermVehicleRead, PermSalesWrite, PermServiceRead, PermPartsRead, PermFinanceRead, PermOfficeUse, PermReportRead, PermAttachWrite}},
 	{"sales_manager", "销售经理", ScopeStore, []string{PermOrgRead, PermUserRead, PermPIReveal, PermCustomerRead, PermCustomerWrite,
 		PermCustomerAssign, PermCustomerExport, PermLeadCreate, PermApprovalAct, PermVehicleRead, PermSalesWrite, PermOfficeUse,
 		PermReportRead, PermAttachWrite}},
-	{"sales", "销售顾问", ScopeOwn, []string{PermCustomerRead, PermCustomerWrite, PermLeadCreate, PermVehicleRead, PermSalesWrite,
+	// Consultants and DCC agents call their customers: they may reveal a phone
+	// (each reveal is audited); lists and exports stay masked for them.
+	{"sales", "销售顾问", ScopeOwn, []string{PermPIReveal, PermCustomerRead, PermCustomerWrite, PermLeadCreate, PermVehicleRead, PermSalesWrite,
 		PermOfficeUse, PermAttachWrite}},
-	{"dcc", "DCC专员", ScopeOwn, []string{PermCustomerRead, PermCustomerWrite, PermLeadCreate, PermOfficeUse, PermAttachWrite}},
+	{"dcc", "DCC专员", ScopeOwn, []string{PermPIReveal, PermCustomerRead, PermCustomerWrite, PermLeadCreate, PermOfficeUse, PermAttachWrite}},
 	{"service_advisor", "服务顾问", ScopeOwn, []string{PermCustomerRead, PermServiceRead, PermServiceWrite, PermPartsRead,
 		PermVehicleRead, PermOfficeUse, PermAttachWrite}},
 	{"technician", "技师", ScopeOwn, []string{PermServiceRead, PermPartsRead, PermOfficeUse, PermAttachWrite}},
