@@ -3,7 +3,7 @@
 //
 // Import direction (enforced by TestImportDirection):
 //
-//	main → cli → app → httpapi → demo → domains → system → org, attach → api → auth → audit → db, jobs → apperr, clock, config, pii → search, backup, embedui
+//	main → cli → app → httpapi → demo → domains → system → org, attach, findex → api → auth → audit → db, jobs → apperr, clock, config, pii → search, backup, embedui
 //
 // Between domains: report may read all; sales and aftersales may import crm and
 // inventory; the others import no domain. A lower package never imports upward: it
