@@ -14,13 +14,16 @@ import (
 	"dealerdesk/app/auth"
 	"dealerdesk/app/clock"
 	"dealerdesk/app/config"
+	"dealerdesk/app/crm"
 	"dealerdesk/app/db"
+	"dealerdesk/app/findex"
 	"dealerdesk/app/httpapi"
 	"dealerdesk/app/inventory"
 	"dealerdesk/app/jobs"
 	"dealerdesk/app/notify"
 	"dealerdesk/app/org"
 	"dealerdesk/app/system"
+	"dealerdesk/app/task"
 	"dealerdesk/embedui"
 )
 
@@ -45,10 +48,14 @@ type App struct {
 	System *system.Service
 	Attach *attach.Service
 	Notify *notify.Service
+	Tasks  *task.Service
 	// Approval is the workflow engine; domains Register their document types on it.
 	Approval *approval.Service
+	Search   *findex.Service
+	CRM      *crm.Service
 	Server   *httpapi.Server
 	jobs     *jobs.Runner
+	bgStop   context.CancelFunc
 }
 
 // New opens the data dir, migrates the database and wires every service.
@@ -104,14 +111,23 @@ func (a *App) init(ctx context.Context, opt Options) error {
 	if err != nil {
 		return err
 	}
+	a.Notify = notify.NewService(a.DB, a.Clock, a.Log)
+	a.Tasks = task.NewService(a.DB, a.Notify, a.Clock, a.Log)
+	a.Approval = approval.NewService(a.DB, a.Notify, a.Clock, a.Log)
+	a.Search = findex.NewService(a.DB, filepath.Join(a.Config.DataDir, "search"), a.Clock, a.Log)
+	a.CRM = crm.NewService(crm.Deps{DB: a.DB, Clock: a.Clock, Log: a.Log, Notify: a.Notify, Approval: a.Approval, Index: a.Search,
+		Tasks: a.Tasks, DataDir: a.Config.DataDir, Text: cat.Text})
 	var routes []api.Route
 	routes = append(routes, a.System.Routes()...)
 	routes = append(routes, a.Org.SessionRoutes()...)
 	routes = append(routes, a.Org.Routes()...)
 	routes = append(routes, a.Attach.Routes()...)
-	routes = append(routes, a.Notify.Routes()...)
-	routes = append(routes, a.Approval.Routes()...)
 	routes = append(routes, inventory.NewService(a.DB, a.Log).Routes()...)
+	routes = append(routes, a.Notify.Routes()...)
+	routes = append(routes, a.Tasks.Routes()...)
+	routes = append(routes, a.Approval.Routes()...)
+	routes = append(routes, a.Search.Routes()...)
+	routes = append(routes, a.CRM.Routes()...)
 	a.Server, err = httpapi.New(httpapi.Deps{Auth: a.Auth, Routes: routes, Catalog: cat, Log: a.Log, UI: embedui.Dist(), Version: Version, LoginRate: opt.LoginRate})
 	return err
 }
@@ -121,7 +137,10 @@ func (a *App) init(ctx context.Context, opt Options) error {
 func (a *App) StartJobs(ctx context.Context) error {
 	var list []jobs.Job
 	list = append(list, a.Auth.Jobs()...)
+	list = append(list, a.Notify.Jobs()...)
+	list = append(list, a.Tasks.Jobs()...)
 	list = append(list, a.Approval.Jobs()...)
+	list = append(list, a.CRM.Jobs()...)
 	r, err := jobs.Start(ctx, a.Log, list)
 	if err != nil {
 		return err
@@ -130,10 +149,44 @@ func (a *App) StartJobs(ctx context.Context) error {
 	return nil
 }
 
-// Close stops the jobs and closes the database.
+// StartBackground starts the workers that keep derived data current: the search
+// index (rebuilt from the database when missing) and imports left unfinished.
+// serve and the test harness call it; one-shot console commands do not, so they
+// can run beside a serving instance.
+func (a *App) StartBackground(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	a.bgStop = cancel
+	if err := a.Search.Start(ctx); err != nil {
+		return err
+	}
+	a.CRM.ResumeImports(ctx)
+	return nil
+}
+
+// Reindex rebuilds the search index from the database (the reindex command).
+func (a *App) Reindex(ctx context.Context) error {
+	return a.Search.Rebuild(ctx)
+}
+
+// Close stops the jobs and workers and closes the database.
 func (a *App) Close() error {
 	if a == nil || a.DB == nil {
 		return nil
 	}
-	return errors.Join(a.jobs.Stop(), a.DB.Close())
+	var errs []error
+	errs = append(errs, a.jobs.Stop())
+	if a.bgStop != nil {
+		a.bgStop()
+	}
+	if a.Notify != nil {
+		a.Notify.Close()
+	}
+	if a.CRM != nil {
+		a.CRM.Close()
+	}
+	if a.Search != nil {
+		errs = append(errs, a.Search.Stop())
+	}
+	errs = append(errs, a.DB.Close())
+	return errors.Join(errs...)
 }

@@ -10,13 +10,14 @@ import (
 // rank listed as allowed, never a higher one (see app/doc.go).
 var layer = map[string]int{
 	"dealerdesk/search": 0, "dealerdesk/backup": 0, "dealerdesk/embedui": 0,
-	"dealerdesk/app/apperr": 1, "dealerdesk/app/clock": 1, "dealerdesk/app/config": 1, "dealerdesk/app/pii": 1,
+	"dealerdesk/app/apperr": 1, "dealerdesk/app/clock": 1, "dealerdesk/app/config": 1, "dealerdesk/app/pii": 1, "dealerdesk/app/sheet": 1,
 	"dealerdesk/app/db": 2, "dealerdesk/app/jobs": 2,
 	"dealerdesk/app/audit": 3,
 	"dealerdesk/app/auth":  4,
 	"dealerdesk/app/api":   5,
 	"dealerdesk/app/org":   6, "dealerdesk/app/attach": 6, "dealerdesk/app/notify": 6, "dealerdesk/app/approval": 6,
-	"dealerdesk/app/system": 7, "dealerdesk/app/inventory": 7, // domains sit beside system
+	"dealerdesk/app/timeline": 6, "dealerdesk/app/task": 6, "dealerdesk/app/findex": 6,
+	"dealerdesk/app/system": 7, "dealerdesk/app/inventory": 7, "dealerdesk/app/crm": 7, // domains sit beside system
 	"dealerdesk/app/demo":    8,
 	"dealerdesk/app/httpapi": 9,
 	"dealerdesk/app":         10,

@@ -66,6 +66,9 @@ func New(t testing.TB, opts ...Options) *Env {
 	if err != nil {
 		t.Fatalf("apptest: start app: %v", err)
 	}
+	if err := a.StartBackground(context.Background()); err != nil {
+		t.Fatalf("apptest: start background work: %v", err)
+	}
 	srv := httptest.NewServer(a.Server.Echo)
 	e := &Env{T: t, App: a, Clock: fc, Server: srv, URL: srv.URL + "/api/v1", Dir: o.Dir}
 	t.Cleanup(func() {

@@ -148,6 +148,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	if err := a.StartBackground(ctx); err != nil {
+		return err
+	}
 	if err := a.StartJobs(ctx); err != nil {
 		return err
 	}

@@ -60,6 +60,27 @@ func (c *Catalog) Lookup(locale, code string) (string, bool) {
 	return "", false
 }
 
+// Text returns the UI text at a dotted key (e.g. "crm.channel.website") in the
+// locale — for server-made documents such as Excel exports — or the key itself.
+func (c *Catalog) Text(locale, key string) string {
+	m, ok := c.langs[locale]
+	if !ok {
+		m = c.langs[Locales[0]]
+	}
+	var cur any = m
+	for _, part := range strings.Split(key, ".") {
+		obj, ok := cur.(map[string]any)
+		if !ok {
+			return key
+		}
+		cur = obj[part]
+	}
+	if s, ok := cur.(string); ok {
+		return s
+	}
+	return key
+}
+
 // Message translates a code, filling {name} placeholders from params. An unknown
 // code falls back to the kind's message, then to the code itself.
 func (c *Catalog) Message(locale, code, fallback string, params map[string]any) string {

@@ -31,6 +31,9 @@ func (s *Service) Routes() []api.Route {
 		{Method: http.MethodPost, Path: "/users/:id/enable", Perm: auth.PermUserManage, Summary: "Enable a user", Out: User{}, Handler: s.hEnableUser},
 		{Method: http.MethodPost, Path: "/users/:id/reset-password", Perm: auth.PermUserManage, Summary: "Set a temporary password", In: ResetPasswordInput{}, Handler: s.hResetPassword},
 		{Method: http.MethodPost, Path: "/users/:id/unlock", Perm: auth.PermUserManage, Summary: "Clear a sign-in lock-out", Handler: s.hUnlockUser},
+		{Method: http.MethodGet, Path: "/users/:id/absences", Perm: api.SignedIn, Summary: "A user's current and coming absences (own, or users one manages)", Out: api.List[Absence]{}, Handler: s.hListAbsences},
+		{Method: http.MethodPost, Path: "/users/:id/absences", Perm: api.SignedIn, Summary: "Record an absence (no new leads; approvals go to the delegate)", In: AbsenceInput{}, Out: Absence{}, Handler: s.hCreateAbsence},
+		{Method: http.MethodDelete, Path: "/users/:id/absences/:absenceId", Perm: api.SignedIn, Summary: "Remove an absence", Handler: s.hDeleteAbsence},
 		{Method: http.MethodGet, Path: "/roles", Perm: auth.PermRoleRead, Summary: "List roles", Out: api.List[Role]{}, Handler: s.hListRoles},
 		{Method: http.MethodPost, Path: "/roles", Perm: auth.PermRoleManage, Summary: "Create a role", In: RoleInput{}, Out: Role{}, Handler: s.hCreateRole},
 		{Method: http.MethodPut, Path: "/roles/:id", Perm: auth.PermRoleManage, Summary: "Edit a role", In: RoleInput{}, Out: Role{}, Handler: s.hUpdateRole},
@@ -379,4 +382,47 @@ func (s *Service) hRevokeAPIKey(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, v)
+}
+
+func (s *Service) hListAbsences(c echo.Context) error {
+	id, err := api.ID(c, "id")
+	if err != nil {
+		return err
+	}
+	out, err := s.ListAbsences(c.Request().Context(), api.Actor(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Service) hCreateAbsence(c echo.Context) error {
+	id, err := api.ID(c, "id")
+	if err != nil {
+		return err
+	}
+	var in AbsenceInput
+	if err := api.Bind(c, &in); err != nil {
+		return err
+	}
+	out, err := s.CreateAbsence(c.Request().Context(), api.Actor(c), id, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, out)
+}
+
+func (s *Service) hDeleteAbsence(c echo.Context) error {
+	id, err := api.ID(c, "id")
+	if err != nil {
+		return err
+	}
+	aid, err := api.ID(c, "absenceId")
+	if err != nil {
+		return err
+	}
+	if err := s.DeleteAbsence(c.Request().Context(), api.Actor(c), id, aid); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
 }
