@@ -12,8 +12,9 @@ import (
 )
 
 // skipInMatrix are routes whose effect on the caller's own session would stop the
-// walk; they are tested on their own in the auth tests.
-var skipInMatrix = map[string]bool{"POST /auth/logout": true, "POST /auth/logout-all": true}
+// walk (tested on their own in the auth tests), and the notification stream, which
+// never ends by itself (tested in app/notify).
+var skipInMatrix = map[string]bool{"POST /auth/logout": true, "POST /auth/logout-all": true, "GET /notifications/stream": true}
 
 // TestPermissionMatrix_EveryRoleEveryRoute signs in as each default role and calls
 // every route. A role without the route's permission gets exactly 403 forbidden; a

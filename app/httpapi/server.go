@@ -57,7 +57,9 @@ func New(d Deps) (*Server, error) {
 	e.Use(s.secureHeaders)
 	e.Use(middleware.BodyLimit("30M")) // uploads; JSON bodies are limited to 1 MiB in api.Bind
 	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{Level: 5, Skipper: func(c echo.Context) bool {
-		return strings.HasSuffix(c.Path(), "/content") // attachments: images and PDFs are compressed already
+		// attachments: images and PDFs are compressed already; the notification
+		// stream must reach the browser event by event, not when a gzip block fills
+		return strings.HasSuffix(c.Path(), "/content") || c.Path() == Prefix+"/notifications/stream"
 	}}))
 
 	g := e.Group(Prefix, s.apiHeaders)
