@@ -99,7 +99,9 @@ var DefaultRoles = []DefaultRole{
 	{"parts", "配件管理员", ScopeStore, []string{PermPartsRead, PermPartsWrite, PermServiceRead, PermCostRead, PermOfficeUse}},
 	{"finance", "财务", ScopeStore, []string{PermOrgRead, PermFinanceRead, PermFinanceWrite, PermCostRead, PermApprovalAct,
 		PermCustomerRead, PermReportRead, PermOfficeUse}},
-	{"hr", "行政人事", ScopeStore, []string{PermOrgRead, PermUserRead, PermUserManage, PermHRManage, PermOfficeUse, PermAttachWrite}},
+	// HR manages every account, so it holds what consultants hold (pi.reveal):
+	// nobody manages a user with rights they lack.
+	{"hr", "行政人事", ScopeStore, []string{PermPIReveal, PermOrgRead, PermUserRead, PermUserManage, PermHRManage, PermOfficeUse, PermAttachWrite}},
 	{"marketing", "市场专员", ScopeStore, []string{PermCustomerRead, PermLeadCreate, PermMarketing, PermReportRead, PermOfficeUse}},
 }
 

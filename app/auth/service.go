@@ -536,3 +536,11 @@ func (s *Service) Jobs() []jobs.Job {
 		return err
 	}}}
 }
+
+// ActorOf loads a user as an actor, for work done in a user's name outside a
+// request (demo data, console commands).
+func ActorOf(ctx context.Context, q db.Querier, userID int64) (Actor, error) {
+	var s Service
+	a, _, err := s.loadActor(ctx, q, userID, 0)
+	return a, err
+}

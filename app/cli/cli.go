@@ -137,11 +137,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer a.Close()
 	if *withDemo {
-		sum, err := demo.Fill(ctx, a.DB, demo.ScaleDemo, a.Clock.Now().UnixMilli())
+		sum, cs, err := demo.FillAll(ctx, a.DB, demo.ScaleDemo, a.Clock.Now())
 		switch {
 		case err == nil:
-			fmt.Fprintf(stdout, "Demo data created: %d stores, %d users. Sign in as admin / %s (other roles: gm, sales_manager, sales, dcc, service_advisor … same password).\n",
-				sum.Stores, sum.Users, demo.Password)
+			fmt.Fprintf(stdout, "Demo data created: %d stores, %d users, %d customers. Sign in as admin / %s (other roles: gm, sales_manager, sales, dcc, service_advisor … same password).\n",
+				sum.Stores, sum.Users, cs.Customers, demo.Password)
 		case strings.Contains(err.Error(), "demo.not_empty"):
 			fmt.Fprintf(stdout, "Data dir already has users; demo data not added. Demo accounts (if this is the demo set): admin / %s\n", demo.Password)
 		default:
@@ -246,15 +246,15 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	start := time.Now()
-	sum, err := demo.Fill(ctx, a.DB, sc, a.Clock.Now().UnixMilli())
+	sum, cs, err := demo.FillAll(ctx, a.DB, sc, a.Clock.Now())
 	if err != nil {
 		if strings.Contains(err.Error(), "demo.not_empty") {
 			return errors.New("the data dir already has users; demo data goes only into a new, empty data dir (choose one with --data)")
 		}
 		return err
 	}
-	fmt.Fprintf(stdout, "Demo data created in %s (%.1fs): %d stores, %d departments, %d users, %d vehicle models.\nSign in as admin / %s; every role has a demo account (gm, sales_manager, sales, dcc, service_advisor, technician, parts, finance, hr, marketing) with the same password.\n",
-		a.Config.DataDir, time.Since(start).Seconds(), sum.Stores, sum.Departments, sum.Users, sum.Models, demo.Password)
+	fmt.Fprintf(stdout, "Demo data created in %s (%.1fs): %d stores, %d departments, %d users, %d vehicle models, %d customers, %d leads, %d follow-ups.\nSign in as admin / %s; every role has a demo account (gm, sales_manager, sales, dcc, service_advisor, technician, parts, finance, hr, marketing) with the same password.\n",
+		a.Config.DataDir, time.Since(start).Seconds(), sum.Stores, sum.Departments, sum.Users, sum.Models, cs.Customers, cs.Leads, cs.Followups, demo.Password)
 	return nil
 }
 

@@ -22,23 +22,23 @@ import (
 // Rule is one assignment rule (L3): when a new lead matches every condition
 // given, it goes to the person, or to someone in the team by the strategy.
 type Rule struct {
-	ID           int64   `json:"id"`
-	StoreID      int64   `json:"storeId"`
-	Position     int     `json:"position"`
-	Name         string  `json:"name"`
-	Enabled      bool    `json:"enabled"`
-	Channels     []string `json:"channels"`
-	SeriesIDs    []int64 `json:"seriesIds"`
-	Regions      []string `json:"regions"`
-	TimeFrom     *int    `json:"timeFrom"` // minutes after local midnight
-	TimeTo       *int    `json:"timeTo"`
-	TargetKind   string  `json:"targetKind"` // team | user
-	DepartmentID *int64  `json:"departmentId"`
-	DepartmentName string `json:"departmentName"`
-	UserID       *int64  `json:"userId"`
-	UserName     string  `json:"userName"`
-	Strategy     string  `json:"strategy"` // round_robin | fewest_open | weighted
-	Version      int64   `json:"version"`
+	ID             int64    `json:"id"`
+	StoreID        int64    `json:"storeId"`
+	Position       int      `json:"position"`
+	Name           string   `json:"name"`
+	Enabled        bool     `json:"enabled"`
+	Channels       []string `json:"channels"`
+	SeriesIDs      []int64  `json:"seriesIds"`
+	Regions        []string `json:"regions"`
+	TimeFrom       *int     `json:"timeFrom"` // minutes after local midnight
+	TimeTo         *int     `json:"timeTo"`
+	TargetKind     string   `json:"targetKind"` // team | user
+	DepartmentID   *int64   `json:"departmentId"`
+	DepartmentName string   `json:"departmentName"`
+	UserID         *int64   `json:"userId"`
+	UserName       string   `json:"userName"`
+	Strategy       string   `json:"strategy"` // round_robin | fewest_open | weighted
+	Version        int64    `json:"version"`
 }
 
 // RuleInput creates or edits a rule.
@@ -556,7 +556,7 @@ func weighted(ctx context.Context, q db.Querier, ids []int64, now int64) (int64,
 	best, bestScore := int64(0), 0.0
 	for _, id := range ids {
 		w := (won[id] + 1) / (assigned[id] + 2) // conversion, smoothed
-		score := (recent[id] + 1) / w            // lower: further below the share
+		score := (recent[id] + 1) / w           // lower: further below the share
 		if best == 0 || score < bestScore || (score == bestScore && id < best) {
 			best, bestScore = id, score
 		}
@@ -638,7 +638,7 @@ type TransferInput struct {
 
 // TransferResult counts what moved.
 type TransferResult struct {
-	Moved int            `json:"moved"`
+	Moved   int           `json:"moved"`
 	PerUser map[int64]int `json:"perUser"`
 }
 

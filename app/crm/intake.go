@@ -44,7 +44,7 @@ type LeadInput struct {
 type LeadResult struct {
 	LeadID     int64    `json:"leadId"`
 	CustomerID int64    `json:"customerId"`
-	Outcome    string   `json:"outcome"` // new | attached
+	Outcome    string   `json:"outcome"`  // new | attached
 	Repeated   bool     `json:"repeated"` // the same extId was posted before: nothing changed
 	Customer   Customer `json:"customer"`
 }

@@ -39,7 +39,7 @@ type Deps struct {
 	Approval *approval.Service
 	Index    *findex.Service
 	Tasks    *task.Service
-	DataDir  string // imports keep their uploaded file under <DataDir>/imports until done
+	DataDir  string                          // imports keep their uploaded file under <DataDir>/imports until done
 	Text     func(locale, key string) string // UI text for server-made files (export headers)
 }
 

@@ -35,9 +35,9 @@ type WorkingHours struct {
 // Settings are a store's CRM rules (L3, L4, L6), edited in the UI and audited.
 type Settings struct {
 	FirstContactMinutes int          `json:"firstContactMinutes"`
-	EscalateHours       [2]int       `json:"escalateHours"` // after the deadline: the manager, then again (GM copied)
-	PoolDays            int          `json:"poolDays"`      // untouched this many days → back to the pool; 0: never
-	ClaimsPerDay        int          `json:"claimsPerDay"`  // pool claims per person per day
+	EscalateHours       [2]int       `json:"escalateHours"`  // after the deadline: the manager, then again (GM copied)
+	PoolDays            int          `json:"poolDays"`       // untouched this many days → back to the pool; 0: never
+	ClaimsPerDay        int          `json:"claimsPerDay"`   // pool claims per person per day
 	MaxOpenPerUser      int          `json:"maxOpenPerUser"` // a claim is refused when one already owns this many open leads; 0: no limit
 	Timezone            string       `json:"timezone"`
 	WorkingHours        WorkingHours `json:"workingHours"`

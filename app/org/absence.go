@@ -59,9 +59,7 @@ func mayManageAbsence(a auth.Actor, u User) error {
 	if auth.Can(a, auth.PermUserManage, u.record()) || auth.Can(a, auth.PermCustomerAssign, u.record()) {
 		return nil
 	}
-	if a.InScope(u.record()) {
-		return apperr.New(apperr.Forbidden, "forbidden")
-	}
+	// Someone else's absences are not shown to those who do not manage them.
 	return apperr.New(apperr.NotFound, "not_found")
 }
 

@@ -17,7 +17,7 @@ func TestUpdateUser_UnchangedMaskedPhoneKeepsTheNumber(t *testing.T) {
 	id := env.UserID("sales_HZ012")
 	var stored string
 	env.App.DB.R.QueryRow(`SELECT phone FROM app_user WHERE id = ?`, id).Scan(&stored)
-	hr := env.As("hr") // manages users, may not reveal phones
+	hr := env.As("hr") // manages users; phones reach them masked
 	var u struct {
 		Phone   string
 		Version int64
