@@ -93,7 +93,6 @@ func (a *App) init(ctx context.Context, opt Options) error {
 	a.System = system.NewService(a.DB, a.Auth, a.Org, a.Clock, a.Log, Version, filepath.Join(a.Config.DataDir, "setup-token"))
 	a.Notify = notify.NewService(a.DB, a.Clock, a.Log)
 	a.Attach = attach.NewService(a.DB, a.Config.DataDir, a.Clock, a.Log)
-	a.Approval = approval.NewService(a.DB, nil, a.Clock, a.Log) // notifier: the notify service, once wired
 	if n, err := a.Attach.SweepTemp(); err != nil {
 		a.Log.Warn("sweep temporary files", "err", err)
 	} else if n > 0 {

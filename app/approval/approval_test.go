@@ -198,7 +198,7 @@ func TestReject_NeedsACommentAndEndsTheApproval(t *testing.T) {
 	if s, n := env.docStatus(doc); s != "rejected" || n != 1 {
 		t.Errorf("document %s/%d, want rejected once", s, n)
 	}
-	if n := env.count(`SELECT count(*) FROM test_note WHERE user_id = ? AND title_key = 'notify.msg.approval_rejected'`, env.UserID("sales")); n != 1 {
+	if n := env.count(`SELECT count(*) FROM notification WHERE user_id = ? AND title_key = 'notify.msg.approval_rejected'`, env.UserID("sales")); n != 1 {
 		t.Errorf("%d rejection notices to the submitter, want 1", n)
 	}
 	if n := env.count(`SELECT count(*) FROM timeline_event WHERE entity_id = ? AND kind = 'approval.rejected' AND json_extract(data, '$.comment') = '价格不合理'`, inst.ID); n != 1 {

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 
 	"dealerdesk/app/apperr"
@@ -28,46 +27,9 @@ CREATE TABLE test_doc (
     reason        TEXT NOT NULL DEFAULT 'other',
     status        TEXT NOT NULL DEFAULT 'draft',
     decided_count INTEGER NOT NULL DEFAULT 0
-) STRICT;
-CREATE TABLE test_note (
-    user_id   INTEGER NOT NULL,
-    kind      TEXT NOT NULL,
-    title_key TEXT NOT NULL,
-    entity_id INTEGER NOT NULL,
-    dedup_key TEXT NOT NULL,
-    UNIQUE (user_id, dedup_key)
 ) STRICT;`
 
 const docType = "test.doc"
-
-// notes is a Notifier that writes into test_note inside the caller's transaction
-// (so a rolled-back action leaves none) and drops repeated dedup keys, as the notify
-// service does.
-type notes struct {
-	mu    sync.Mutex
-	wakes int
-}
-
-func (n *notes) Send(ctx context.Context, q db.Querier, msgs ...approval.Message) (int, error) {
-	k := 0
-	for _, m := range msgs {
-		r, err := q.ExecContext(ctx, `INSERT INTO test_note (user_id, kind, title_key, entity_id, dedup_key) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-			m.UserID, m.Kind, m.TitleKey, m.EntityID, m.DedupKey)
-		if err != nil {
-			return k, err
-		}
-		if c, _ := r.RowsAffected(); c == 1 {
-			k++
-		}
-	}
-	return k, nil
-}
-
-func (n *notes) Wake() {
-	n.mu.Lock()
-	n.wakes++
-	n.mu.Unlock()
-}
 
 // testEnv is a demo group with the test document type registered.
 type testEnv struct {
@@ -81,7 +43,6 @@ func newEnv(t *testing.T) *testEnv {
 	if _, err := env.App.DB.W.Exec(testDocSchema); err != nil {
 		t.Fatal(err)
 	}
-	env.App.Approval.UseNotifier(&notes{})
 	env.App.Approval.Register(approval.DocType{
 		Type:     docType,
 		ReadPerm: auth.PermCustomerRead,
@@ -180,10 +141,11 @@ func (e *testEnv) count(query string, args ...any) int {
 	return n
 }
 
-// notesTo counts notifications of a kind to a user about an instance.
+// notesTo counts the notifications (in the notify service's inbox) of a kind to a
+// user about an instance.
 func (e *testEnv) notesTo(username, kind string, instID int64) int {
 	e.t.Helper()
-	return e.count(`SELECT count(*) FROM test_note WHERE user_id = ? AND kind = ? AND entity_id = ?`, e.UserID(username), kind, instID)
+	return e.count(`SELECT count(*) FROM notification WHERE user_id = ? AND kind = ? AND entity = 'approval' AND entity_id = ?`, e.UserID(username), kind, instID)
 }
 
 func (e *testEnv) docStatus(id int64) (string, int) {

@@ -58,6 +58,9 @@ type FieldInfo struct {
 	Type    string   `json:"type"`              // number | money (integer fen) | text | enum
 	Options []string `json:"options,omitempty"` // the values of an enum
 	Label   string   `json:"label,omitempty"`   // i18n key of the field's name; the UI shows Key without one
+	// OptionLabel is the i18n key prefix of an enum's option names
+	// (<OptionLabel>.<option>); the UI shows the option itself without one.
+	OptionLabel string `json:"optionLabel,omitempty"`
 }
 
 // The field types.

@@ -1,6 +1,6 @@
 // The side menu: modules (groups) and their pages, each shown only with its permission.
 import type { Component } from 'vue'
-import { House, OfficeBuilding, Connection, User, Stamp, Key, Tickets, Lock } from '@element-plus/icons-vue'
+import { House, OfficeBuilding, Connection, User, Stamp, Key, Tickets, Lock, Finished, Promotion, SetUp } from '@element-plus/icons-vue'
 
 export interface MenuItem {
   route: string
@@ -20,6 +20,15 @@ export interface MenuGroup {
 export const HOME_ITEM: MenuItem = { route: 'home', path: '/', label: 'menu.home', icon: House, test: 'menu-home' }
 
 export const MENU: MenuGroup[] = [
+  {
+    key: 'approval',
+    label: 'menu.approval',
+    items: [
+      { route: 'approval-inbox', path: '/approvals/inbox', label: 'menu.approvalInbox', icon: Finished, test: 'menu-approval-inbox' },
+      { route: 'approval-mine', path: '/approvals/mine', label: 'menu.approvalMine', icon: Promotion, test: 'menu-approval-mine' },
+      { route: 'approval-settings', path: '/approvals/settings', label: 'menu.approvalSettings', icon: SetUp, perm: 'approval.manage', test: 'menu-approval-settings' },
+    ],
+  },
   {
     key: 'system',
     label: 'menu.system',

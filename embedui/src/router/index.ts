@@ -30,6 +30,10 @@ const routes: RouteRecordRaw[] = [
     children: [
       { path: '', name: 'home', component: () => import('@/views/HomeView.vue'), meta: { title: 'home.title' } },
       { path: 'profile', name: 'profile', component: () => import('@/views/ProfileView.vue'), meta: { title: 'profile.title' } },
+      { path: 'approvals/inbox', name: 'approval-inbox', component: () => import('@/views/approval/InboxView.vue'), meta: { title: 'menu.approvalInbox' } },
+      { path: 'approvals/mine', name: 'approval-mine', component: () => import('@/views/approval/MineView.vue'), meta: { title: 'menu.approvalMine' } },
+      { path: 'approvals/settings', name: 'approval-settings', component: () => import('@/views/approval/DefinitionsView.vue'), meta: { title: 'menu.approvalSettings', perm: 'approval.manage' } },
+      { path: 'approvals/:id(\\d+)', name: 'approval-detail', component: () => import('@/views/approval/DetailView.vue'), meta: { title: 'approval.detailTitle' } },
       { path: 'system/stores', name: 'stores', component: () => import('@/views/system/StoresView.vue'), meta: { title: 'menu.stores', perm: 'org.read' } },
       { path: 'system/departments', name: 'departments', component: () => import('@/views/system/DepartmentsView.vue'), meta: { title: 'menu.departments', perm: 'org.read' } },
       { path: 'system/users', name: 'users', component: () => import('@/views/system/UsersView.vue'), meta: { title: 'menu.users', perm: 'user.read' } },
