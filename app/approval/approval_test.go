@@ -152,12 +152,15 @@ func TestSteps_AllNeedsEveryoneAnyNeedsOne(t *testing.T) {
 	doc := env.doc("sales", 1, "other")
 	inst := env.mustSubmit("sales", doc)
 	fin, gm, fin2 := env.As("finance"), env.As("gm"), env.As("finance_HZ012")
+	seen := getDetail(t, gm, inst.ID).Version // the gm opens the page before finance decides
 	act(fin, inst.ID, "approve", "").Expect(t, 200)
 	d := getDetail(t, gm, inst.ID)
-	if d.CurrentStep != 1 || d.Steps[0].Status != "waiting" || !d.Can.Decide {
-		t.Fatalf("after one of two in an all step: %+v", d)
+	if d.CurrentStep != 1 || d.Steps[0].Status != "waiting" || !d.Can.Decide || d.Version != seen {
+		t.Fatalf("after one of two in an all step: %+v (version seen %d)", d, seen)
 	}
-	act(gm, inst.ID, "approve", "").Expect(t, 200)
+	// The page the gm opened earlier is not stale: the step is the same.
+	gm.Do("POST", fmt.Sprintf("/approvals/%d/approve", inst.ID), map[string]any{"version": seen}).Expect(t, 200)
+	apptest.ExpectErr(t, fin2.Do("POST", fmt.Sprintf("/approvals/%d/approve", inst.ID), map[string]any{"version": seen}), http.StatusConflict, "conflict.stale")
 	d = getDetail(t, fin2, inst.ID)
 	if d.CurrentStep != 2 || len(d.Steps[1].Tasks) != 2 {
 		t.Fatalf("step 2 should wait for both finance users: %+v", d)

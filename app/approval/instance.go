@@ -58,7 +58,10 @@ func (x Instance) stepName(no int) string {
 // ActInput is an approver's or submitter's action on an instance.
 type ActInput struct {
 	Comment string `json:"comment"` // required to reject, send back and comment
-	Version int64  `json:"version"` // the instance version the user saw; 0 skips the check
+	// Version is the instance version the user saw (it changes when a step
+	// completes or the approval ends, not with each approval inside an "all"
+	// step); a different one is conflict.stale. 0 skips the check.
+	Version int64 `json:"version"`
 }
 
 const maxComment = 500
@@ -450,16 +453,18 @@ func (s *Service) decide(ctx context.Context, a auth.Actor, id int64, in ActInpu
 				}
 				done = len(rest) == 0
 			}
-			next, status := step, "pending"
-			if done {
-				if _, err := skipOpen(ctx, tx, x.ID, step, false, now); err != nil {
-					return err
-				}
-				if step < len(x.Steps) {
-					next = step + 1
-				} else {
-					status, outcome = "approved", Approved
-				}
+			if !done {
+				// One of several in an "all" step: the instance stays where it is,
+				// and its version (the stage people see) too, so the others'
+				// pages do not go stale.
+				break
+			}
+			if _, err := skipOpen(ctx, tx, x.ID, step, false, now); err != nil {
+				return err
+			}
+			next, status := step+1, "pending"
+			if step == len(x.Steps) {
+				next, status, outcome = step, "approved", Approved
 			}
 			if ok, err := advanceInstance(ctx, tx, x.ID, x.Version, next, status, now); err != nil {
 				return err
