@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -65,8 +66,15 @@ func TestCLI_ConfigPrecedence(t *testing.T) {
 func TestCLI_DemoMigrateAdminAudit(t *testing.T) {
 	dir := t.TempDir()
 	code, out, errs := run(t, "", "demo", "--data", dir)
-	if code != 0 || !strings.Contains(out, "3 stores") {
+	if code != 0 || !strings.Contains(out, "3 stores") || !strings.Contains(out, "480 customers") {
 		t.Fatalf("demo: %d %q %q", code, out, errs)
+	}
+	code, out, errs = run(t, "", "reindex", "--data", dir)
+	if code != 0 || !strings.Contains(out, "search index rebuilt") {
+		t.Fatalf("reindex: %d %q %q", code, out, errs)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "search")); err != nil || !fi.IsDir() {
+		t.Fatalf("no index written under the data dir: %v", err)
 	}
 	if code, _, errs := run(t, "", "demo", "--data", dir); code != 1 || !strings.Contains(errs, "already has users") {
 		t.Fatalf("second demo into the same dir must refuse: %d %q", code, errs)
