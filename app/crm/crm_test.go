@@ -540,3 +540,42 @@ func TestConcurrent_ClaimHasOneWinner(t *testing.T) {
 		t.Fatalf("wins=%d claim rows=%d, want 1", wins, hist)
 	}
 }
+
+func TestIntake_WebsiteFormWithAnAPIKey(t *testing.T) {
+	t.Parallel()
+	env := apptest.NewDemo(t)
+	admin := env.As("admin")
+	var role struct {
+		ID int64 `json:"id"`
+	}
+	admin.Do("POST", "/roles", map[string]any{"code": "web_form", "name": "官网表单", "scope": "store", "permissions": []string{"lead.create"}}).Expect(t, http.StatusCreated).JSON(t, &role)
+	var key struct {
+		Key string `json:"key"`
+	}
+	admin.Do("POST", "/apikeys", map[string]any{"name": "官网试驾预约表单", "roleId": role.ID, "storeId": 1}).Expect(t, http.StatusCreated).JSON(t, &key)
+	addRule(t, env.As("sales_manager"), map[string]any{"name": "官网", "channels": []string{"website"}, "targetKind": "team", "departmentId": salesTeam(t, env), "strategy": "round_robin"})
+
+	web := env.Client()
+	web.Header.Set("Authorization", "Bearer "+key.Key)
+	body := map[string]any{"phone": "+86 186 0000 9999", "name": "官网访客", "channel": "website", "sourceDetail": "试驾预约页", "extId": "form-20261123-001", "consent": true}
+	r := web.Do("POST", "/leads", body).Expect(t, http.StatusCreated)
+	var res lead
+	r.JSON(t, &res)
+	if res.Outcome != "new" || owner(t, env, res.CustomerID) == 0 {
+		t.Fatalf("website lead: %+v", res)
+	}
+	if res.Customer.Name != "" {
+		t.Fatal("the form's key received the customer's profile")
+	}
+	// The website retries after a timeout: nothing new.
+	web.Do("POST", "/leads", body).Expect(t, http.StatusOK)
+	var leads, consents int
+	env.App.DB.R.QueryRow(`SELECT count(*) FROM lead`).Scan(&leads)
+	env.App.DB.R.QueryRow(`SELECT count(*) FROM customer_consent WHERE customer_id = ? AND granted = 1 AND method = 'web_form'`, res.CustomerID).Scan(&consents)
+	if leads != 1 || consents != 1 {
+		t.Fatalf("leads=%d consents=%d", leads, consents)
+	}
+	// The key can do nothing else.
+	web.Do("GET", "/customers", nil).Expect(t, http.StatusForbidden)
+	apptest.ExpectField(t, web.Do("POST", "/leads", map[string]any{"phone": "555-0100", "channel": "website"}), "phone", "phone.no_area_code")
+}
