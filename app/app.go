@@ -110,7 +110,6 @@ func (a *App) init(ctx context.Context, opt Options) error {
 	if err != nil {
 		return err
 	}
-	a.Notify = notify.NewService(a.DB, a.Clock, a.Log)
 	a.Tasks = task.NewService(a.DB, a.Notify, a.Clock, a.Log)
 	a.Approval = approval.NewService(a.DB, a.Notify, a.Clock, a.Log)
 	a.Search = findex.NewService(a.DB, filepath.Join(a.Config.DataDir, "search"), a.Clock, a.Log)

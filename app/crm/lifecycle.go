@@ -122,10 +122,10 @@ func (s *Service) lostDocType() approval.DocType {
 		Decided: s.lostDecided,
 		Default: []approval.Step{{Name: "销售经理审批", Mode: approval.ModeAny, Approvers: []approval.Approver{{Kind: approval.ApproverRole, Role: "sales_manager"}}}},
 		FieldsInfo: []approval.FieldInfo{
-			{Key: "reason", Type: approval.FieldEnum, Options: LostReasons, Label: "crm.field.lostReason"},
+			{Key: "reason", Type: approval.FieldEnum, Options: LostReasons, Label: "crm.field.lostReason", OptionLabel: "crm.lostReason"},
 			{Key: "grade", Type: approval.FieldText, Label: "crm.field.grade"},
-			{Key: "channel", Type: approval.FieldEnum, Options: Channels, Label: "crm.field.channel"},
-			{Key: "stage", Type: approval.FieldEnum, Options: Stages, Label: "crm.field.stage"},
+			{Key: "channel", Type: approval.FieldEnum, Options: Channels, Label: "crm.field.channel", OptionLabel: "crm.channel"},
+			{Key: "stage", Type: approval.FieldEnum, Options: Stages, Label: "crm.field.stage", OptionLabel: "crm.stage"},
 			{Key: "brand", Type: approval.FieldText, Label: "crm.field.lostBrand"},
 		},
 	}

@@ -290,7 +290,7 @@ func (s *Server) ErrorHandler(err error, c echo.Context) {
 	if code == "" {
 		code = string(e.Kind)
 	}
-	body := errorBody{Error: errorDetail{Code: code, Message: s.deps.Catalog.Message(loc, code, string(e.Kind), nil), Details: e.Details, RequestID: reqID}}
+	body := errorBody{Error: errorDetail{Code: code, Message: s.deps.Catalog.Message(loc, code, string(e.Kind), e.Details), Details: e.Details, RequestID: reqID}}
 	if len(e.Fields) > 0 {
 		body.Error.Fields = map[string]fieldDetail{}
 		for name, f := range e.Fields {
