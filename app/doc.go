@@ -3,7 +3,9 @@
 //
 // Import direction (enforced by TestImportDirection):
 //
-//	main → cli → app → httpapi → demo → domains → system → org, attach, findex → api → auth → audit → db, jobs → apperr, clock, config, pii → search, backup, embedui
+//	main → cli → app → httpapi → demo → domains (crm, inventory) → system →
+//	org, attach, notify, approval, timeline, task, findex → api → auth → audit →
+//	db, jobs → apperr, clock, config, pii, sheet → search, backup, embedui
 //
 // Between domains: report may read all; sales and aftersales may import crm and
 // inventory; the others import no domain. A lower package never imports upward: it
