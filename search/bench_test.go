@@ -104,4 +104,3 @@ func dirSize(dir string) int64 {
 	})
 	return n
 }
-

@@ -141,36 +141,63 @@ func partQuery(p string) query.Query {
 		q.SetBoost(boost)
 		or = append(or, q)
 	}
-	phrase := func(field, text string, boost float64) {
-		q := query.NewMatchPhraseQuery(text)
-		q.SetField(field)
-		q.SetBoost(boost)
-		or = append(or, q)
+	// substring matches p anywhere in a field of the cjk analyzer, as cheaply as
+	// the index allows: one character, a two-character bigram or a latin/digit
+	// word is a single term (no positions to read — this is what keeps a surname
+	// query fast when it matches a tenth of the index); a longer run of ideographs
+	// is the phrase of its bigrams; anything mixed goes through the analyzer as a
+	// phrase.
+	substring := func(field, text string, boost float64) {
+		r := []rune(text)
+		switch {
+		case len(r) == 1 || (len(r) == 2 && isHan(r[0]) && isHan(r[1])) || !hasHan(text) && isWord(text):
+			term(field, text, boost)
+		case allHan(r):
+			bigrams := make([]string, 0, len(r)-1)
+			for i := 0; i+2 <= len(r); i++ {
+				bigrams = append(bigrams, string(r[i:i+2]))
+			}
+			q := query.NewPhraseQuery(bigrams, field)
+			q.SetBoost(boost)
+			or = append(or, q)
+		default:
+			q := query.NewMatchPhraseQuery(text)
+			q.SetField(field)
+			q.SetBoost(boost)
+			or = append(or, q)
+		}
 	}
 	grams := func(g []string, boost float64) {
-		if len(g) == 0 {
-			return
+		switch len(g) {
+		case 0:
+		case 1:
+			term(fCodes, g[0], boost)
+		default:
+			q := query.NewPhraseQuery(g, fCodes)
+			q.SetBoost(boost)
+			or = append(or, q)
 		}
-		q := query.NewPhraseQuery(g, fCodes)
-		q.SetBoost(boost)
-		or = append(or, q)
 	}
 
 	term(fNameKW, p, tierExact)
 	term(fNamePre, p, tierPrefix)
 	if py := queryPinyin(p); py != "" {
 		term(fPyFull, py, tierPinyin*3)
-		term(fPinyin, py, tierPinyin)
+		// One letter is a prefix of a fifth of all spellings: scoring them would
+		// cost a full scan for a keystroke that says almost nothing.
+		if len(py) >= 2 {
+			term(fPinyin, py, tierPinyin)
+		}
 	}
-	phrase(fName, p, tierPartial)
+	substring(fName, p, tierPartial)
 	term(fTag, p, tierPinyin)
-	phrase(fTagText, p, tierPartial)
+	substring(fTagText, p, tierPartial)
 	if len([]rune(p)) >= 3 {
 		grams(codeGrams(p), tierExact)                             // ^…$: the whole code
 		grams(append(gramsOf(p), gramsOf(tail(p))...), tierPrefix) // …$: ends with
 		grams(gramsOf(p), tierPartial)                             // anywhere
 	}
-	phrase(fText, p, tierText)
+	substring(fText, p, tierText)
 	return query.NewDisjunctionQuery(or)
 }
 

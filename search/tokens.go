@@ -44,6 +44,26 @@ func hasHan(s string) bool {
 	return false
 }
 
+func allHan(r []rune) bool {
+	for _, c := range r {
+		if !isHan(c) {
+			return false
+		}
+	}
+	return len(r) > 0
+}
+
+// isWord reports whether s is letters and digits without ideographs, which the
+// unicode tokenizer keeps as one token.
+func isWord(s string) bool {
+	for _, r := range s {
+		if !(unicode.IsLetter(r) || unicode.IsDigit(r)) || isHan(r) {
+			return false
+		}
+	}
+	return s != ""
+}
+
 func isLatin(s string) bool {
 	if s == "" {
 		return false
