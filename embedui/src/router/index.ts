@@ -30,6 +30,7 @@ const routes: RouteRecordRaw[] = [
     children: [
       { path: '', name: 'home', component: () => import('@/views/HomeView.vue'), meta: { title: 'home.title' } },
       { path: 'profile', name: 'profile', component: () => import('@/views/ProfileView.vue'), meta: { title: 'profile.title' } },
+      { path: 'notifications', name: 'notifications', component: () => import('@/views/notify/NotificationsView.vue'), meta: { title: 'notify.title' } },
       { path: 'approvals/inbox', name: 'approval-inbox', component: () => import('@/views/approval/InboxView.vue'), meta: { title: 'menu.approvalInbox' } },
       { path: 'approvals/mine', name: 'approval-mine', component: () => import('@/views/approval/MineView.vue'), meta: { title: 'menu.approvalMine' } },
       { path: 'approvals/settings', name: 'approval-settings', component: () => import('@/views/approval/DefinitionsView.vue'), meta: { title: 'menu.approvalSettings', perm: 'approval.manage' } },
