@@ -21,6 +21,7 @@ var Kinds = []Kind{
 	{Code: "lead.sla_escalated", Group: "crm", Mandatory: true},
 	{Code: "customer.reassigned", Group: "crm"},
 	{Code: "customer.pooled", Group: "crm"},
+	{Code: "import.done", Group: "crm"}, // a customer import the user started has finished or failed
 	{Code: "task.reminder", Group: "task"},
 	{Code: "approval.pending", Group: "approval", Mandatory: true},
 	{Code: "approval.reminder", Group: "approval", Mandatory: true},
