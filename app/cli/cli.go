@@ -176,6 +176,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		scheme = "https"
 	}
 	srv := &http.Server{Handler: a.Server.Echo, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute}
+	// Live notification streams never end by themselves: end them when shutting down.
+	srv.RegisterOnShutdown(a.Notify.Close)
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	fmt.Fprintf(stdout, "DealerDesk %s serving on %s://localhost:%s (data: %s)\n", app.Version, scheme, port, cfg.DataDir)
 	for _, ip := range lanAddrs() {
