@@ -1,6 +1,7 @@
 // The side menu: modules (groups) and their pages, each shown only with its permission.
 import type { Component } from 'vue'
 import { House, OfficeBuilding, Connection, User, Stamp, Key, Tickets, Lock, Finished, Promotion, SetUp } from '@element-plus/icons-vue'
+import { Avatar, Collection } from '@element-plus/icons-vue'
 
 export interface MenuItem {
   route: string
@@ -20,6 +21,14 @@ export interface MenuGroup {
 export const HOME_ITEM: MenuItem = { route: 'home', path: '/', label: 'menu.home', icon: House, test: 'menu-home' }
 
 export const MENU: MenuGroup[] = [
+  {
+    key: 'crm',
+    label: 'menu.crm',
+    items: [
+      { route: 'crm-customers', path: '/crm/customers', label: 'menu.customers', icon: Avatar, perm: 'customer.read', test: 'menu-customers' },
+      { route: 'crm-pool', path: '/crm/pool', label: 'menu.pool', icon: Collection, perm: 'customer.write', test: 'menu-pool' },
+    ],
+  },
   {
     key: 'approval',
     label: 'menu.approval',
