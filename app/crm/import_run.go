@@ -44,12 +44,15 @@ type importRunner struct {
 	pause       time.Duration // between transactions
 }
 
-// Tuning of the runner, measured with BenchmarkImport_100k: 100 ms
-// transactions keep the wait of other writers short while batches stay large
-// enough that commits (synchronous=FULL) are a small part of the work.
+// Tuning of the runner, measured with BenchmarkImport_100k (docs/benchmarks.md):
+// a transaction ends after 50 ms, so a colleague's write waits at most about
+// that long, and batches stay large enough that commits (synchronous=FULL) are
+// a small part of the work. After each batch the runner rests for half as long
+// as the batch took (at least importPause), which leaves other requests at
+// least a third of the writer and of the processor on a small machine.
 const (
 	importBatchRows   = 500
-	importBatchBudget = 100 * time.Millisecond
+	importBatchBudget = 50 * time.Millisecond
 	importPause       = 5 * time.Millisecond
 	importRetries     = 3
 )
@@ -245,6 +248,7 @@ func (r *importRunner) run(id int64) error {
 		if len(pending) == 0 {
 			break
 		}
+		began := time.Now()
 		n, err := r.batchWithRetry(a, &job, pending, seen)
 		if errors.Is(err, errImportStopped) {
 			r.stopped(job)
@@ -262,7 +266,7 @@ func (r *importRunner) run(id int64) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(r.pause):
+		case <-time.After(max(r.pause, time.Since(began)/2)):
 		}
 	}
 	return r.finish(job, a)
@@ -478,8 +482,8 @@ func (r *importRunner) finish(job ImportJob, a auth.Actor) error {
 		}
 		var msgs []notify.Message
 		for _, uid := range sortedIDs(owners) {
-			if uid == job.CreatedBy {
-				continue // the importer's own summary says it all
+			if uid == 0 || uid == job.CreatedBy {
+				continue // the pool; the importer's own summary says it all
 			}
 			msgs = append(msgs, notify.Message{UserID: uid, StoreID: job.StoreID, Kind: "lead.assigned", TitleKey: "notify.msg.import_assigned",
 				Params: map[string]any{"count": owners[uid], "file": job.FileName}, Link: "/crm/customers", Entity: "import_job", EntityID: job.ID,
@@ -488,6 +492,20 @@ func (r *importRunner) finish(job ImportJob, a auth.Actor) error {
 		msgs = append(msgs, notify.Message{UserID: job.CreatedBy, StoreID: job.StoreID, Kind: importDoneKind(), TitleKey: "notify.msg.import_done",
 			Params: map[string]any{"file": job.FileName, "created": job.Created, "attached": job.Attached, "rejected": job.Rejected},
 			Link:   importLink(job.ID), Entity: "import_job", EntityID: job.ID, DedupKey: fmt.Sprintf("import:%d:done", job.ID), Level: notify.LevelInfo})
+
+		if n := owners[0]; n > 0 && job.Options.Assign != "pool" {
+			// No rule took them: the store's lead managers (the importer too) hear it
+			// once, not once a lead.
+			managers, err := storeManagers(ctx, tx, job.StoreID, nil)
+			if err != nil {
+				return err
+			}
+			for _, uid := range managers {
+				msgs = append(msgs, notify.Message{UserID: uid, StoreID: job.StoreID, Kind: "lead.unassigned", TitleKey: "notify.msg.import_unassigned",
+					Params: map[string]any{"count": n, "file": job.FileName}, Link: "/crm/pool", Entity: "import_job", EntityID: job.ID,
+					DedupKey: fmt.Sprintf("import:%d:pool:%d", job.ID, uid), Level: notify.LevelWarning})
+			}
+		}
 		if s.notify != nil {
 			if _, err := s.notify.Send(ctx, tx, msgs...); err != nil {
 				return err

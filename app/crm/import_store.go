@@ -260,10 +260,11 @@ func importActor(ctx context.Context, q db.Querier, userID, storeID int64) (auth
 }
 
 // importOwnerCounts counts, per owner, the new customers a job brought in that
-// they own now: the summary each of them is sent.
+// they own now: the summary each of them is sent. Key 0 counts those left
+// without an owner (in the pool).
 func importOwnerCounts(ctx context.Context, q db.Querier, jobID int64) (map[int64]int, error) {
-	rows, err := q.QueryContext(ctx, `SELECT c.owner_id, count(*) FROM lead l JOIN customer c ON c.id = l.customer_id
-		WHERE l.import_job_id = ? AND l.outcome = 'new' AND c.owner_id IS NOT NULL GROUP BY c.owner_id`, jobID)
+	rows, err := q.QueryContext(ctx, `SELECT COALESCE(c.owner_id, 0), count(*) FROM lead l JOIN customer c ON c.id = l.customer_id
+		WHERE l.import_job_id = ? AND l.outcome = 'new' GROUP BY 1`, jobID)
 	if err != nil {
 		return nil, fmt.Errorf("crm: import %d owners: %w", jobID, err)
 	}

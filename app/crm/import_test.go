@@ -399,6 +399,14 @@ func TestImport_GBKPortalSheetAssignsByTheOwnerColumn(t *testing.T) {
 	if n := dbInt(t, env, `SELECT count(*) FROM lead WHERE import_job_id = ? AND ext_id = 'L0001'`, job.ID); n != 1 {
 		t.Errorf("ext id not kept")
 	}
+	// The lead no rule took: the store's lead managers (the importer among them;
+	// not the GM, who is the second escalation) hear it once for the import.
+	managers := dbInt(t, env, `SELECT count(*) FROM app_user u JOIN role r ON r.id = u.role_id JOIN role_permission rp ON rp.role_id = r.id AND rp.permission = 'customer.assign'
+		WHERE u.store_id = 1 AND u.status = 'active' AND r.scope = 'store' AND r.code <> 'gm'`)
+	pooled := dbInt(t, env, `SELECT count(*) FROM notification WHERE title_key = 'notify.msg.import_unassigned' AND params LIKE '%"count":1,%'`)
+	if pooled != managers || managers == 0 {
+		t.Errorf("pool summaries: %d for %d managers", pooled, managers)
+	}
 
 	// The same sheet again: every lead id is known, nothing is duplicated.
 	again := impUploadFile(t, mgr, fixtureGBK)
