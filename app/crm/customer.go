@@ -94,9 +94,11 @@ type Customer struct {
 	Overdue        bool     `json:"overdue"`
 	MergedInto     *int64   `json:"mergedInto,omitempty"`
 	PendingLostID  *int64   `json:"pendingLostId"`
-	CreatedAt      int64    `json:"createdAt"`
-	UpdatedAt      int64    `json:"updatedAt"`
-	Version        int64    `json:"version"`
+	// PendingLostApprovalID is the approval deciding the pending lost request.
+	PendingLostApprovalID *int64 `json:"pendingLostApprovalId"`
+	CreatedAt             int64  `json:"createdAt"`
+	UpdatedAt             int64  `json:"updatedAt"`
+	Version               int64  `json:"version"`
 }
 
 func (c Customer) record() auth.Record {
@@ -279,6 +281,15 @@ func (s *Service) GetCustomer(ctx context.Context, a auth.Actor, id int64) (Cust
 	c = list[0]
 	if c.PendingLostID, err = pendingLost(ctx, s.db.R, id); err != nil {
 		return c, err
+	}
+	if c.PendingLostID != nil && s.approval != nil {
+		inst, err := s.approval.PendingFor(ctx, s.db.R, lostDocType, *c.PendingLostID)
+		if err != nil {
+			return c, err
+		}
+		if inst != nil {
+			c.PendingLostApprovalID = &inst.ID
+		}
 	}
 	return c, nil
 }

@@ -86,7 +86,7 @@ func TestLost_RequestGoesThroughApprovalAndShowsOnTheTimeline(t *testing.T) {
 	apptest.ExpectErr(t, s.Do("POST", fmt.Sprintf("/customers/%d/lost", c.CustomerID), map[string]any{"reason": "price"}), http.StatusConflict, "crm.lost_pending")
 	var cust crm.Customer
 	s.Do("GET", fmt.Sprintf("/customers/%d", c.CustomerID), nil).Expect(t, http.StatusOK).JSON(t, &cust)
-	if cust.Status != "active" || cust.PendingLostID == nil {
+	if cust.Status != "active" || cust.PendingLostID == nil || cust.PendingLostApprovalID == nil || *cust.PendingLostApprovalID != req.ApprovalID {
 		t.Fatalf("before approval: status %s pending %v", cust.Status, cust.PendingLostID)
 	}
 	// The consultant cannot approve; the sales manager can.
