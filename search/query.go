@@ -60,7 +60,7 @@ const (
 )
 
 // Search returns the best hits for q.Text among the documents q.Scopes allow,
-// best first (ties by ID), and the total number of matches. Every part of the
+// best first, and the total number of matches. Every part of the
 // text (split at spaces) must match. An empty text, or no searchable kind, gives
 // no hits.
 func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, int, error) {
@@ -83,7 +83,8 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, int, error) {
 	limit = min(limit, MaxLimit)
 	req := bleve.NewSearchRequestOptions(bq, limit, 0, false)
 	req.Fields = []string{fKind, fTitle, fSubtitle}
-	req.SortBy([]string{"-_score", "_id"})
+	// Best first; ties keep index order. Sorting ties by _id looked the document
+	// id up for every match: 38% of a surname query's time at 100k documents.
 
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
