@@ -439,7 +439,7 @@ func TestSearch_ScopeMatchesTheSQLFilter(t *testing.T) {
 		{UserID: 101, Scope: auth.ScopeTeam, HomeStoreID: 1, Perms: perms}, // no department: own records only
 		{UserID: 101, Scope: auth.ScopeOwn, HomeStoreID: 1, DepartmentID: 11, Perms: perms},
 		{UserID: 999, Scope: auth.ScopeOwn, HomeStoreID: 1, Perms: perms},
-		{UserID: 0, Scope: auth.ScopeOwn, HomeStoreID: 1, Perms: perms}, // an API key has no user
+		{UserID: 0, Scope: auth.ScopeOwn, HomeStoreID: 1, Perms: perms},                                         // an API key has no user
 		{UserID: 1, Scope: auth.ScopeGroup, HomeStoreID: 1, Perms: map[string]bool{auth.PermVehicleRead: true}}, // no read permission
 		{UserID: 1, Scope: "weird", HomeStoreID: 1, Perms: perms},
 	}
