@@ -52,7 +52,7 @@ func NewService(d Deps) *Service {
 		s.approval.Register(s.lostDocType())
 	}
 	if s.index != nil {
-		s.index.Register(searchKind, auth.PermCustomerRead, s.searchDocs, s.searchAll)
+		s.index.Register(searchKind, auth.PermCustomerRead, s.searchDocs, s.searchAll, findex.LinkFormat("/crm/customers/%d"))
 	}
 	return s
 }
