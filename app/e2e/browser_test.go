@@ -20,7 +20,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/input"
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -144,6 +146,36 @@ func (b *browser) newPage(name string, vp viewport) *page {
 	}
 	p.do("set the viewport", chromedp.EmulateViewport(vp.w, vp.h, opts...))
 	return p
+}
+
+// storeClock makes the page's clock agree with the server's (the test's fake
+// clock, which only moves when told to) and puts it in the stores' time zone:
+// deadlines, "today" and the date pickers then read as they would in a store in
+// China, whatever the machine's clock says. The page's time starts at now and
+// runs on in real time. Call it before the first open.
+func (p *page) storeClock(now time.Time) {
+	p.t.Helper()
+	offset := now.UnixMilli() - time.Now().UnixMilli()
+	shim := fmt.Sprintf(`(() => {
+		const off = %d, Real = Date;
+		function StoreDate(...a) {
+			if (!new.target) return new Real(Real.now() + off).toString();
+			return a.length === 0 ? new Real(Real.now() + off) : new Real(...a);
+		}
+		StoreDate.prototype = Real.prototype;
+		StoreDate.now = () => Real.now() + off;
+		StoreDate.parse = Real.parse;
+		StoreDate.UTC = Real.UTC;
+		globalThis.Date = StoreDate;
+	})()`, offset)
+	ctx, cancel := p.ctx()
+	defer cancel()
+	if _, err := chromedp.Call(ctx, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: shim}); err != nil {
+		p.fail("set the page's clock: %v", err)
+	}
+	if _, err := chromedp.Call(ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Asia/Shanghai"}); err != nil {
+		p.fail("set the page's time zone: %v", err)
+	}
 }
 
 // ctx is the tab's context bounded by the journey's deadline.
