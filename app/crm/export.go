@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -64,9 +65,11 @@ func (s *Service) Export(ctx context.Context, a auth.Actor, f ListFilter, w http
 		return err
 	}
 	loc, _ := time.LoadLocation("Asia/Shanghai")
-	name := fmt.Sprintf("customers-%s.xlsx", s.clock.Now().In(loc).Format("20060102-1504"))
+	stamp := s.clock.Now().In(loc).Format("20060102-1504")
 	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	// An ASCII name for old clients, the user's language for the rest (RFC 6266).
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="customers-%s.xlsx"; filename*=UTF-8''%s`,
+		stamp, url.PathEscape(tr("crm.exportSheet")+"-"+stamp+".xlsx")))
 	xw, err := sheet.NewWriter(w, tr("crm.exportSheet"), cols, sheet.WithLocation(loc))
 	if err != nil {
 		return err

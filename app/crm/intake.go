@@ -42,11 +42,15 @@ type LeadInput struct {
 
 // LeadResult says what became of a lead.
 type LeadResult struct {
-	LeadID     int64    `json:"leadId"`
-	CustomerID int64    `json:"customerId"`
-	Outcome    string   `json:"outcome"`  // new | attached
-	Repeated   bool     `json:"repeated"` // the same extId was posted before: nothing changed
-	Customer   Customer `json:"customer"`
+	LeadID     int64  `json:"leadId"`
+	CustomerID int64  `json:"customerId"`
+	Outcome    string `json:"outcome"`  // new | attached
+	Repeated   bool   `json:"repeated"` // the same extId was posted before: nothing changed
+	// OwnerName tells a colleague who took the lead (a DCC agent hands over to
+	// the consultant) even when they may not open the customer; "" for the pool
+	// and for API keys.
+	OwnerName string   `json:"ownerName"`
+	Customer  Customer `json:"customer"`
 }
 
 // Normalize trims the input and normalizes the phone.
@@ -128,6 +132,9 @@ func (s *Service) CreateLead(ctx context.Context, a auth.Actor, in LeadInput) (L
 	}
 	// The answer shows the customer only to those who may read it (a website's
 	// key or a colleague whose lead attached to someone else's customer gets ids).
+	if a.UserID != 0 {
+		res.OwnerName = c.OwnerName
+	}
 	if auth.Can(a, auth.PermCustomerRead, c.record()) {
 		res.Customer = c
 	} else {

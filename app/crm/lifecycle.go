@@ -127,6 +127,7 @@ func (s *Service) lostDocType() approval.DocType {
 			{Key: "channel", Type: approval.FieldEnum, Options: Channels, Label: "crm.field.channel", OptionLabel: "crm.channel"},
 			{Key: "stage", Type: approval.FieldEnum, Options: Stages, Label: "crm.field.stage", OptionLabel: "crm.stage"},
 			{Key: "brand", Type: approval.FieldText, Label: "crm.field.lostBrand"},
+			{Key: "note", Type: approval.FieldText, Label: "crm.field.note"},
 		},
 	}
 }

@@ -63,7 +63,7 @@ func (s *Service) GetWorkbench(ctx context.Context, a auth.Actor, userID int64) 
 		order string
 	}{
 		{`c.owner_id = ? AND c.status = 'active' AND c.first_contact_at IS NULL`, []any{userID}, &w.NewLeads, &w.NewLeadsCount, `c.assigned_at DESC, c.id DESC`},
-		{`c.owner_id = ? AND c.status = 'active' AND c.sla_due_at >= ? AND c.sla_due_at < ?`, []any{userID, now, end}, &w.DueToday, &w.DueTodayCount, `c.sla_due_at, c.id`},
+		{`c.owner_id = ? AND c.status = 'active' AND c.sla_kind = 'followup' AND c.sla_due_at >= ? AND c.sla_due_at < ?`, []any{userID, now, end}, &w.DueToday, &w.DueTodayCount, `c.sla_due_at, c.id`},
 		{`c.owner_id = ? AND c.status = 'active' AND c.sla_due_at < ?`, []any{userID, now}, &w.Overdue, &w.OverdueCount, `c.sla_due_at, c.id`},
 	}
 	for _, l := range lists {

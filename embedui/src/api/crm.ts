@@ -191,6 +191,8 @@ export interface LeadResult {
   /** new | attached */
   outcome: 'new' | 'attached'
   repeated: boolean
+  /** Who took the lead ("" for the pool), also when the caller may not read the customer. */
+  ownerName: string
   /** Only id and storeId when the caller may not read the customer. */
   customer: Customer
 }

@@ -8,7 +8,7 @@ import { ElNotification } from 'element-plus/es'
 import 'element-plus/es/components/notification/style/css'
 import { NOTIFY_STREAM_URL, notifyApi, type Notification } from '@/api/notify'
 import { isApiError } from '@/api/http'
-import { labelOr, t } from '@/i18n'
+import { labelOr } from '@/i18n'
 import { router } from '@/router'
 import { formatTime } from '@/utils/format'
 
@@ -155,7 +155,7 @@ export const useNotifyStore = defineStore('notify', () => {
     if (burst.length >= max) return
     burst.push(now)
     const h = ElNotification({
-      title: t('notify.level.' + n.level),
+      title: kindLabel(n.kind),
       message: notifyText(n),
       type: TOAST_TYPE[n.level] ?? 'info',
       duration: n.level === 'urgent' ? 0 : 6000,
