@@ -448,7 +448,7 @@ func reindexCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	defer a.Close()
 	start := time.Now()
 	if err := a.Reindex(ctx); err != nil {
-		return fmt.Errorf("%w (is DealerDesk still running on this data dir? stop it first, or use 重建索引 in the admin UI)", err)
+		return fmt.Errorf("%w (is DealerDesk still running on this data dir? stop it first, or call POST /api/v1/search/rebuild on the running server)", err)
 	}
 	fmt.Fprintf(stdout, "search index rebuilt in %.1fs\n", time.Since(start).Seconds())
 	return nil
