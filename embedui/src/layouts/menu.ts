@@ -3,6 +3,7 @@ import type { Component } from 'vue'
 import { House, OfficeBuilding, Connection, User, Stamp, Key, Tickets, Lock, Finished, Promotion, SetUp } from '@element-plus/icons-vue'
 import { Avatar, Collection } from '@element-plus/icons-vue'
 import { Shop, Share, CopyDocument, Switch, Setting } from '@element-plus/icons-vue'
+import { Upload } from '@element-plus/icons-vue'
 
 export interface MenuItem {
   route: string
@@ -30,6 +31,7 @@ export const MENU: MenuGroup[] = [
       { route: 'crm-pool', path: '/crm/pool', label: 'menu.pool', icon: Collection, perm: 'customer.write', test: 'menu-pool' },
       { route: 'crm-visits', path: '/crm/visits', label: 'menu.visits', icon: Shop, perm: 'lead.create', test: 'menu-visits' },
       { route: 'crm-rules', path: '/crm/rules', label: 'menu.assignRules', icon: Share, perm: 'customer.assign', test: 'menu-assign-rules' },
+      { route: 'crm-import', path: '/crm/import', label: 'menu.crmImport', icon: Upload, perm: 'customer.assign', test: 'menu-crm-import' },
       { route: 'crm-duplicates', path: '/crm/duplicates', label: 'menu.duplicates', icon: CopyDocument, perm: 'customer.assign', test: 'menu-duplicates' },
       { route: 'crm-transfer', path: '/crm/transfer', label: 'menu.transfer', icon: Switch, perm: 'customer.assign', test: 'menu-transfer' },
       { route: 'crm-settings', path: '/crm/settings', label: 'menu.crmSettings', icon: Setting, perm: 'customer.assign', test: 'menu-crm-settings' },

@@ -37,6 +37,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'crm/pool', name: 'crm-pool', component: () => import('@/views/crm/PoolView.vue'), meta: { title: 'menu.pool', perm: 'customer.write' } },
       { path: 'crm/visits', name: 'crm-visits', component: () => import('@/views/crm/VisitsView.vue'), meta: { title: 'menu.visits', perm: 'lead.create' } },
       { path: 'crm/rules', name: 'crm-rules', component: () => import('@/views/crm/RulesView.vue'), meta: { title: 'menu.assignRules', perm: 'customer.assign' } },
+      { path: 'crm/import', name: 'crm-import', component: () => import('@/views/crm/ImportView.vue'), meta: { title: 'menu.crmImport', perm: 'customer.assign' } },
       { path: 'crm/duplicates', name: 'crm-duplicates', component: () => import('@/views/crm/DuplicatesView.vue'), meta: { title: 'menu.duplicates', perm: 'customer.assign' } },
       { path: 'crm/transfer', name: 'crm-transfer', component: () => import('@/views/crm/TransferView.vue'), meta: { title: 'menu.transfer', perm: 'customer.assign' } },
       { path: 'crm/settings', name: 'crm-settings', component: () => import('@/views/crm/CrmSettingsView.vue'), meta: { title: 'menu.crmSettings', perm: 'customer.assign' } },
