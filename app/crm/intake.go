@@ -343,6 +343,9 @@ func (s *Service) assignNew(ctx context.Context, tx *sql.Tx, a auth.Actor, st Se
 		if _, err := tx.ExecContext(ctx, `UPDATE customer SET owner_id = NULL, department_id = NULL WHERE id = ?`, c.ID); err != nil {
 			return err
 		}
+		if src.quiet {
+			return nil // an import tells the managers once, at its end
+		}
 		return s.tellManagers(ctx, tx, c, "lead.unassigned", "notify.msg.lead_unassigned", map[string]any{"name": displayName(c)}, fmt.Sprintf("unassigned:%d:%d", c.ID, now))
 	}
 	contacted := src.contacted || (reason == "creator" && (in.Channel == "walk_in" || in.Channel == "auto_show"))
@@ -379,7 +382,10 @@ func (s *Service) setOwner(ctx context.Context, tx *sql.Tx, a auth.Actor, st Set
 			return err
 		}
 	case c.FirstContactAt == nil && c.Status == "active":
-		due := st.AddWorking(time.UnixMilli(now), time.Duration(st.FirstContactMinutes)*time.Minute).UnixMilli()
+		// The clock starts when the owner gets the lead: an imported sheet's
+		// last-week lead time must not make it overdue on arrival.
+		from := max(now, s.now())
+		due := st.AddWorking(time.UnixMilli(from), time.Duration(st.FirstContactMinutes)*time.Minute).UnixMilli()
 		if err := setSLA(ctx, tx, c.ID, "first_contact", due); err != nil {
 			return err
 		}

@@ -55,7 +55,7 @@ func New(d Deps) (*Server, error) {
 	e.Use(s.logRequests) // outside recover, so a panic is logged and answered like any error
 	e.Use(s.recover)
 	e.Use(s.secureHeaders)
-	e.Use(middleware.BodyLimit("30M")) // uploads; JSON bodies are limited to 1 MiB in api.Bind
+	e.Use(middleware.BodyLimit("52M")) // the largest upload: a 50 MiB import sheet; JSON bodies are limited to 1 MiB in api.Bind; attachments to 20 MiB
 	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{Level: 5, Skipper: func(c echo.Context) bool {
 		// attachments: images and PDFs are compressed already; the notification
 		// stream must reach the browser event by event, not when a gzip block fills
