@@ -1,0 +1,1 @@
+import"./css-gLeUfeq-.js";import"./css-B0mjL3Fl.js";

@@ -1,0 +1,1 @@
+import"./css-gLeUfeq-.js";import"./css-D_Rpmdde.js";

@@ -1,1 +1,0 @@
-import"./css-DUA5W4cy.js";

@@ -1,1 +1,0 @@
-import{pt as e,z as t}from"./vue-BubqBzuv.js";import{r as n}from"./http-CqoFeJb6.js";function r(){let r=e({});return{errors:r,clear(){for(let e of Object.keys(r))delete r[e]},take(e,i={}){if(this.clear(),!n(e))return!1;let a=Object.entries(e.fields);return t(()=>{for(let[e,t]of a)r[i[e]??e]=t.message||t.code}),a.length>0}}}export{r as t};
