@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	sq "github.com/Masterminds/squirrel"
 
@@ -123,7 +124,10 @@ func (f ListFilter) where(scope sq.Sqlizer, now int64) sq.And {
 	if f.Status == "all" {
 		w = append(w, sq.NotEq{"c.status": "merged"})
 	} else {
-		w = append(w, sq.Eq{"c.status": f.Status})
+		// One status implies "not merged"; saying so too lets the partial
+		// indexes (WHERE status <> 'merged') serve it: SQLite matches a partial
+		// index's condition only against terms written in the query.
+		w = append(w, sq.Eq{"c.status": f.Status}, sq.NotEq{"c.status": "merged"})
 	}
 	if f.StoreID != 0 {
 		w = append(w, sq.Eq{"c.store_id": f.StoreID})
@@ -156,18 +160,46 @@ func (f ListFilter) where(scope sq.Sqlizer, now int64) sq.And {
 		w = append(w, sq.Lt{"c.sla_due_at": now}, sq.Eq{"c.status": "active"})
 	}
 	if f.Tag != "" {
-		w = append(w, sq.Expr("c.id IN (SELECT customer_id FROM customer_tag WHERE tag = ?)", f.Tag))
+		// A probe of the tag's primary key per customer the list walks, instead
+		// of collecting every customer with the tag group-wide first.
+		w = append(w, sq.Expr("EXISTS (SELECT 1 FROM customer_tag t WHERE t.customer_id = c.id AND t.tag = ?)", f.Tag))
 	}
-	if f.Q != "" {
-		if d, ok := digitsOnly(f.Q); ok && len(d) >= 3 {
-			// Phone suffix ("last 4 digits"): a range scan on the reversed number.
-			rev := reverse(d)
-			w = append(w, sq.Expr("c.id IN (SELECT customer_id FROM customer_phone WHERE phone_rev >= ? AND phone_rev < ?)", rev, rev+";"))
+	if _, phone := f.phoneSuffix(); f.Q != "" && !phone {
+		if utf8.RuneCountInString(f.Q) == 1 {
+			// One character is mostly a surname, and common ones match 5–8% of
+			// customers: the list's own order finds a page soonest. The unary +
+			// keeps SQLite from reading every such customer through a name
+			// index and sorting them.
+			w = append(w, sq.Expr("+c.name >= ? AND +c.name < ?", f.Q, f.Q+string(unicode.MaxRune)))
 		} else {
+			// A name: few customers match, a name index finds them all.
 			w = append(w, sq.Expr("c.name >= ? AND c.name < ?", f.Q, f.Q+string(unicode.MaxRune)))
 		}
 	}
 	return w
+}
+
+// phoneSuffix returns the reversed digits of a q of 3 or more digits (a phone
+// suffix, "the last 4 digits"), for a range on customer_phone.phone_rev.
+func (f ListFilter) phoneSuffix() (string, bool) {
+	if d, ok := digitsOnly(f.Q); ok && len(d) >= 3 {
+		return reverse(d), true
+	}
+	return "", false
+}
+
+// from is the list's FROM: the customer and the names it shows. A phone suffix
+// matches about 100 customers group-wide for 4 digits (1,000 for 3): the query
+// starts from them (CROSS JOIN keeps that loop outermost) and sorts them, rather
+// than walking the scope's index and testing every customer against the phones.
+func (f ListFilter) from(q sq.SelectBuilder) sq.SelectBuilder {
+	joins := strings.TrimPrefix(customerFrom, " FROM customer c")
+	rev, ok := f.phoneSuffix()
+	if !ok {
+		return q.From("customer c" + joins)
+	}
+	ph := sq.Select("DISTINCT customer_id").From("customer_phone").Where("phone_rev >= ? AND phone_rev < ?", rev, rev+";")
+	return q.FromSelect(ph, "ph").JoinClause("CROSS JOIN customer c ON c.id = ph.customer_id" + joins)
 }
 
 // ListCustomers returns a page of the customers the actor may read.
@@ -202,37 +234,11 @@ func (s *Service) list(ctx context.Context, f ListFilter, scope sq.Sqlizer) (Cus
 		return out, err
 	}
 	now := s.now()
-	w := f.where(scope, now)
-	srt := sorts[f.Sort]
-	q := sq.Select(customerCols).From(strings.TrimPrefix(customerFrom, " FROM ")).Where(w)
-	if f.Sort == "next" {
-		q = q.Where("c.next_followup_at IS NOT NULL")
+	page, count, err := f.queries(scope, now)
+	if err != nil {
+		return out, err
 	}
-	if f.Cursor != "" {
-		c, err := api.ParseCursor(f.Cursor)
-		if err != nil {
-			return out, err
-		}
-		var v any = c.Sort
-		if f.Sort != "name" {
-			n, err := strconv.ParseInt(c.Sort, 10, 64)
-			if err != nil {
-				return out, apperr.Field("cursor", "invalid_format")
-			}
-			v = n
-		}
-		op := ">"
-		if srt.desc {
-			op = "<"
-		}
-		q = q.Where(fmt.Sprintf("(%s %s ? OR (%s = ? AND c.id %s ?))", srt.col, op, srt.col, op), v, v, c.ID)
-	}
-	dir := "ASC"
-	if srt.desc {
-		dir = "DESC"
-	}
-	q = q.OrderBy(srt.col+" "+dir, "c.id "+dir).Limit(uint64(f.Limit + 1))
-	query, args, err := q.ToSql()
+	query, args, err := page.ToSql()
 	if err != nil {
 		return out, err
 	}
@@ -261,7 +267,7 @@ func (s *Service) list(ctx context.Context, f ListFilter, scope sq.Sqlizer) (Cus
 		return out, err
 	}
 	if f.Count {
-		cq, cargs, err := sq.Select("count(*)").FromSelect(sq.Select("1").From("customer c").Where(w).Limit(countCap+1), "x").ToSql()
+		cq, cargs, err := count.ToSql()
 		if err != nil {
 			return out, err
 		}
@@ -275,6 +281,46 @@ func (s *Service) list(ctx context.Context, f ListFilter, scope sq.Sqlizer) (Cus
 		out.Total = &n
 	}
 	return out, nil
+}
+
+// queries builds the statements of a validated filter: the page (limit + 1 rows
+// from the cursor on) and the count capped at countCap + 1.
+func (f ListFilter) queries(scope sq.Sqlizer, now int64) (page, count sq.Sqlizer, err error) {
+	w := f.where(scope, now)
+	srt := sorts[f.Sort]
+	q := f.from(sq.Select(customerCols)).Where(w)
+	if f.Sort == "next" {
+		q = q.Where("c.next_followup_at IS NOT NULL")
+	}
+	if f.Cursor != "" {
+		c, err := api.ParseCursor(f.Cursor)
+		if err != nil {
+			return nil, nil, err
+		}
+		var v any = c.Sort
+		if f.Sort != "name" {
+			n, err := strconv.ParseInt(c.Sort, 10, 64)
+			if err != nil {
+				return nil, nil, apperr.Field("cursor", "invalid_format")
+			}
+			v = n
+		}
+		op := ">"
+		if srt.desc {
+			op = "<"
+		}
+		// A row value: the index seeks straight to the cursor. The same
+		// condition as (col < v OR (col = v AND id < i)), which SQLite cannot
+		// use as a range, so a deep page walked every row before it.
+		q = q.Where(fmt.Sprintf("(%s, c.id) %s (?, ?)", srt.col, op), v, c.ID)
+	}
+	dir := "ASC"
+	if srt.desc {
+		dir = "DESC"
+	}
+	page = q.OrderBy(srt.col+" "+dir, "c.id "+dir).Limit(uint64(f.Limit + 1))
+	count = sq.Select("count(*)").FromSelect(f.from(sq.Select("1")).Where(w).Limit(countCap+1), "x")
+	return page, count, nil
 }
 
 func sortValue(sort string, c Customer) string {

@@ -56,25 +56,38 @@ CREATE TABLE customer (
     created_at       INTEGER NOT NULL,
     updated_at       INTEGER NOT NULL
 ) STRICT;
--- customer list, newest first (default sort), per store and group-wide; keyset (created_at, id)
+-- customer list, newest first (the default sort), keyset (created_at, id), one
+-- status (active by default): per store, and group-wide. sla_due_at last: the
+-- "overdue" filter walks this order and tests it in the index (an index on
+-- sla_due_at would read every overdue customer of the store and sort them).
+CREATE INDEX customer_store_status ON customer (store_id, status, created_at, id, sla_due_at);
+CREATE INDEX customer_status_created ON customer (status, created_at, id);
+-- the same for every status but merged ("all"), per store and group-wide
 CREATE INDEX customer_store_created ON customer (store_id, created_at, id) WHERE status <> 'merged';
 CREATE INDEX customer_created ON customer (created_at, id) WHERE status <> 'merged';
--- "my customers" (own scope) and owner filter; also fewest-open counting and bulk transfer
-CREATE INDEX customer_owner ON customer (owner_id, status, stage, created_at, id);
+-- "my customers" (own scope) and the owner filter, newest first; stage last for
+-- fewest-open counting (owner, active, lead/prospect) from the index alone; bulk transfer
+CREATE INDEX customer_owner ON customer (owner_id, status, created_at, id, stage);
+-- "my customers" by next follow-up (the consultant's daily list)
+CREATE INDEX customer_owner_next ON customer (owner_id, next_followup_at, id) WHERE status = 'active';
+-- the weighted assignment rule: orders per consultant in the last 90 days
+CREATE INDEX customer_owner_ordered ON customer (owner_id, ordered_at) WHERE ordered_at IS NOT NULL;
 -- team scope (department)
 CREATE INDEX customer_department ON customer (department_id, created_at, id);
--- filters: grade, stage, channel, intended series, status (each with the default sort)
-CREATE INDEX customer_store_grade ON customer (store_id, grade, created_at, id);
-CREATE INDEX customer_store_stage ON customer (store_id, stage, created_at, id);
-CREATE INDEX customer_store_channel ON customer (store_id, channel, created_at, id);
-CREATE INDEX customer_store_series ON customer (store_id, series_id, created_at, id);
-CREATE INDEX customer_store_status ON customer (store_id, status, created_at, id);
--- sorts: next follow-up, last update, name (also the duplicates-by-name view)
+-- filters: grade, stage, channel, intended series, each with the status asked
+-- for and the default sort, so a rare value is a seek, not a walk of the store
+CREATE INDEX customer_store_grade ON customer (store_id, grade, status, created_at, id);
+CREATE INDEX customer_store_stage ON customer (store_id, stage, status, created_at, id);
+CREATE INDEX customer_store_channel ON customer (store_id, channel, status, created_at, id);
+CREATE INDEX customer_store_series ON customer (store_id, series_id, status, created_at, id);
+-- sorts: next follow-up (per store and group-wide), last update, name (also the duplicates-by-name view)
 CREATE INDEX customer_store_next ON customer (store_id, next_followup_at, id) WHERE status = 'active';
+CREATE INDEX customer_status_next ON customer (status, next_followup_at, id) WHERE next_followup_at IS NOT NULL;
 CREATE INDEX customer_store_updated ON customer (store_id, updated_at, id);
 CREATE INDEX customer_store_name ON customer (store_id, name, id) WHERE status <> 'merged';
--- "overdue" filter and the SLA job (sla_next_at <= now)
-CREATE INDEX customer_store_sla_due ON customer (store_id, sla_due_at, id) WHERE sla_due_at IS NOT NULL;
+-- a name (2+ characters) in the search box group-wide; in a store customer_store_name serves it
+CREATE INDEX customer_status_name ON customer (status, name, id);
+-- the SLA job (sla_next_at <= now)
 CREATE INDEX customer_sla_next ON customer (sla_next_at) WHERE sla_next_at IS NOT NULL;
 -- the pool: unowned active customers per store; and the return-to-pool job
 CREATE INDEX customer_pool ON customer (store_id, created_at, id) WHERE owner_id IS NULL AND status = 'active';
