@@ -287,11 +287,12 @@ func (s *Service) list(ctx context.Context, f ListFilter, scope sq.Sqlizer) (Cus
 // from the cursor on) and the count capped at countCap + 1.
 func (f ListFilter) queries(scope sq.Sqlizer, now int64) (page, count sq.Sqlizer, err error) {
 	w := f.where(scope, now)
+	if f.Sort == "next" {
+		// Sorting by the next follow-up lists (and counts) only those with one.
+		w = append(w, sq.Expr("c.next_followup_at IS NOT NULL"))
+	}
 	srt := sorts[f.Sort]
 	q := f.from(sq.Select(customerCols)).Where(w)
-	if f.Sort == "next" {
-		q = q.Where("c.next_followup_at IS NOT NULL")
-	}
 	if f.Cursor != "" {
 		c, err := api.ParseCursor(f.Cursor)
 		if err != nil {
