@@ -244,27 +244,9 @@ export interface AbsenceInput {
   reason: string
 }
 
-export interface CatalogModel {
-  id: number
-  name: string
-  modelYear: number
-  msrp: number
-  energyType: string
-  colors: string[]
-}
-
-export interface CatalogSeries {
-  id: number
-  name: string
-  bodyType: string
-  models: CatalogModel[]
-}
-
-export interface CatalogBrand {
-  id: number
-  name: string
-  series: CatalogSeries[]
-}
+// The catalogue's types are the customer client's (one definition per API shape).
+export type { CatalogBrand, CatalogModel, CatalogSeries } from './crm'
+import type { CatalogBrand } from './crm'
 
 export const crmOpsApi = {
   workbench: (userId?: number | null) => http.get<Workbench>('/workbench', { query: { userId: userId || undefined } }),
