@@ -24,6 +24,7 @@ import (
 	"dealerdesk/app/org"
 	"dealerdesk/app/system"
 	"dealerdesk/app/task"
+	"dealerdesk/backup"
 	"dealerdesk/embedui"
 )
 
@@ -35,6 +36,9 @@ type Options struct {
 	Clock     clock.Clock  // default: the system clock
 	Log       *slog.Logger // default: discard
 	LoginRate float64      // sign-in requests per second per address; 0: default
+	// NoPreUpgradeBackup skips the backup taken before migrating an existing
+	// database: a restore migrates a backup forward, and the backup is its own copy.
+	NoPreUpgradeBackup bool
 }
 
 // App is the wired application: configuration, database, services, HTTP server.
@@ -46,9 +50,11 @@ type App struct {
 	Auth   *auth.Service
 	Org    *org.Service
 	System *system.Service
-	Attach *attach.Service
-	Notify *notify.Service
-	Tasks  *task.Service
+	// Backups makes, checks and restores the encrypted backups of the data dir.
+	Backups *system.Backups
+	Attach  *attach.Service
+	Notify  *notify.Service
+	Tasks   *task.Service
 	// Approval is the workflow engine; domains Register their document types on it.
 	Approval *approval.Service
 	Search   *findex.Service
@@ -82,7 +88,17 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*App, error) {
 }
 
 func (a *App) init(ctx context.Context, opt Options) error {
-	if _, err := a.DB.Migrate(ctx, filepath.Join(a.Config.DataDir, "backups"), a.Log); err != nil {
+	a.Backups = system.NewBackups(a.DB, a.Config.DataDir, a.Clock, a.Log, nil, Version)
+	if n, err := backup.Sweep(a.Backups.Dir()); err == nil && n > 0 {
+		a.Log.Info("removed leftovers of an interrupted backup", "count", n)
+	}
+	if n, err := backup.Sweep(a.Config.DataDir); err == nil && n > 0 {
+		a.Log.Info("removed leftovers of an interrupted restore", "count", n)
+	}
+	if err := a.preUpgradeBackup(ctx, opt); err != nil {
+		return err
+	}
+	if _, err := a.DB.Migrate(ctx, "", a.Log); err != nil {
 		return err
 	}
 	if err := org.SeedRoles(ctx, a.DB.W, a.Clock.Now().UnixMilli()); err != nil {
@@ -92,6 +108,7 @@ func (a *App) init(ctx context.Context, opt Options) error {
 	a.Org = org.NewService(a.DB, a.Auth, a.Clock, a.Log)
 	a.System = system.NewService(a.DB, a.Auth, a.Org, a.Clock, a.Log, Version, filepath.Join(a.Config.DataDir, "setup-token"))
 	a.Notify = notify.NewService(a.DB, a.Clock, a.Log)
+	a.Backups.SetNotify(a.Notify)
 	a.Attach = attach.NewService(a.DB, a.Config.DataDir, a.Clock, a.Log)
 	if n, err := a.Attach.SweepTemp(); err != nil {
 		a.Log.Warn("sweep temporary files", "err", err)
@@ -117,6 +134,7 @@ func (a *App) init(ctx context.Context, opt Options) error {
 		Tasks: a.Tasks, DataDir: a.Config.DataDir, Text: cat.Text})
 	var routes []api.Route
 	routes = append(routes, a.System.Routes()...)
+	routes = append(routes, a.Backups.Routes()...)
 	routes = append(routes, a.Org.SessionRoutes()...)
 	routes = append(routes, a.Org.Routes()...)
 	routes = append(routes, a.Attach.Routes()...)
@@ -135,6 +153,7 @@ func (a *App) init(ctx context.Context, opt Options) error {
 func (a *App) StartJobs(ctx context.Context) error {
 	var list []jobs.Job
 	list = append(list, a.Auth.Jobs()...)
+	list = append(list, a.Backups.Jobs()...)
 	list = append(list, a.Notify.Jobs()...)
 	list = append(list, a.Tasks.Jobs()...)
 	list = append(list, a.Approval.Jobs()...)
@@ -187,4 +206,30 @@ func (a *App) Close() error {
 	}
 	errs = append(errs, a.DB.Close())
 	return errors.Join(errs...)
+}
+
+// preUpgradeBackup takes an encrypted, verified backup before migrations change an
+// existing database: upgrading is replacing the binary, and this is the way back.
+// If it fails the upgrade stops here, with the database untouched.
+func (a *App) preUpgradeBackup(ctx context.Context, opt Options) error {
+	if opt.NoPreUpgradeBackup {
+		return nil
+	}
+	cur, err := a.DB.SchemaVersion(ctx)
+	if err != nil || cur == 0 {
+		return err
+	}
+	if _, err := a.DB.MigrationStatus(ctx); err != nil {
+		return err // newer database or edited migration: refused before anything
+	}
+	if cur >= db.LatestVersion() {
+		return nil
+	}
+	a.Log.Info("taking a backup before upgrading the database", "from_version", cur, "to_version", db.LatestVersion())
+	out, err := a.Backups.Run(ctx, system.KindPreUpgrade)
+	if err != nil {
+		return fmt.Errorf("app: the backup before upgrading the database (schema %d to %d) failed, so the database was not changed: %w", cur, db.LatestVersion(), err)
+	}
+	a.Log.Info("pre-upgrade backup kept", "file", out.Name, "bytes", out.Size)
+	return nil
 }

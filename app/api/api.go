@@ -44,6 +44,12 @@ type Route struct {
 	AllowPasswordChange bool
 	// Multipart marks an upload route (exempt from the JSON content-type rule).
 	Multipart bool
+	// MaxBody raises the request-size limit above the server-wide one (a backup
+	// upload); 0 keeps the default.
+	MaxBody int64
+	// Status is the success status when it is not the usual one (e.g. 202 for
+	// work that continues in the background); it is what the OpenAPI states.
+	Status int
 }
 
 // Actor returns the actor of the request (set by the auth middleware).

@@ -33,8 +33,11 @@ var Start = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 
 // Env is one test's running application.
 type Env struct {
-	T      testing.TB
-	App    *app.App
+	T   testing.TB
+	App *app.App
+	// Host serves App; after a restore through the API, Host.App() is the new App
+	// (call e.Reload to point App at it).
+	Host   *app.Host
 	Clock  *clock.Fake
 	Server *httptest.Server
 	URL    string // base URL of /api/v1
@@ -45,6 +48,9 @@ type Env struct {
 type Options struct {
 	Dir string // reuse a data dir (e.g. to test restarts); default t.TempDir()
 }
+
+// Reload points e.App at the App the host serves now (after a restore).
+func (e *Env) Reload() { e.App = e.Host.App() }
 
 // New starts the app on a new data dir.
 func New(t testing.TB, opts ...Options) *Env {
@@ -62,18 +68,15 @@ func New(t testing.TB, opts ...Options) *Env {
 		t.Fatal(err)
 	}
 	fc := clock.NewFake(Start)
-	a, err := app.New(context.Background(), cfg, app.Options{Clock: fc, LoginRate: 10000})
+	h, err := app.StartHost(context.Background(), cfg, app.Options{Clock: fc, LoginRate: 10000}, false)
 	if err != nil {
 		t.Fatalf("apptest: start app: %v", err)
 	}
-	if err := a.StartBackground(context.Background()); err != nil {
-		t.Fatalf("apptest: start background work: %v", err)
-	}
-	srv := httptest.NewServer(a.Server.Echo)
-	e := &Env{T: t, App: a, Clock: fc, Server: srv, URL: srv.URL + "/api/v1", Dir: o.Dir}
+	srv := httptest.NewServer(h)
+	e := &Env{T: t, App: h.App(), Host: h, Clock: fc, Server: srv, URL: srv.URL + "/api/v1", Dir: o.Dir}
 	t.Cleanup(func() {
 		srv.Close()
-		a.Close()
+		h.Close()
 	})
 	return e
 }

@@ -44,7 +44,7 @@ func (s *Service) ResolveAPIKey(ctx context.Context, key string) (Actor, error) 
 	}
 	// API keys never manage keys, roles or users, whatever their role says: a
 	// leaked integration key must not be able to mint itself more power.
-	for _, p := range []string{PermAPIKeyManage, PermRoleManage, PermUserManage, PermSettingsManage} {
+	for _, p := range []string{PermAPIKeyManage, PermRoleManage, PermUserManage, PermSettingsManage, PermBackup} {
 		delete(a.Perms, p)
 	}
 	now := s.now()

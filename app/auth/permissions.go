@@ -34,6 +34,9 @@ const (
 	PermMarketing      = "marketing.manage"
 	PermReportRead     = "report.read"
 	PermAttachWrite    = "attachment.write"
+	// PermBackup runs, downloads and restores backups: a backup is the whole
+	// database, so it is as strong as every other permission together.
+	PermBackup = "system.backup"
 )
 
 // PermissionInfo describes a permission for the role editor.
@@ -46,7 +49,7 @@ type PermissionInfo struct {
 var Permissions = []PermissionInfo{
 	{PermOrgRead, "system"}, {PermOrgManage, "system"}, {PermUserRead, "system"}, {PermUserManage, "system"},
 	{PermRoleRead, "system"}, {PermRoleManage, "system"}, {PermAPIKeyManage, "system"}, {PermAuditRead, "system"},
-	{PermSettingsManage, "system"},
+	{PermSettingsManage, "system"}, {PermBackup, "system"},
 	{PermPIReveal, "privacy"}, {PermCostRead, "privacy"},
 	{PermCustomerRead, "crm"}, {PermCustomerWrite, "crm"}, {PermCustomerAssign, "crm"}, {PermCustomerExport, "crm"},
 	{PermLeadCreate, "crm"}, {PermAttachWrite, "crm"},

@@ -18,15 +18,19 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gofrs/flock"
+
 	"dealerdesk/app"
 	"dealerdesk/app/apperr"
 	"dealerdesk/app/audit"
 	"dealerdesk/app/auth"
+	"dealerdesk/app/clock"
 	"dealerdesk/app/config"
 	"dealerdesk/app/db"
 	"dealerdesk/app/demo"
 	"dealerdesk/app/httpapi"
 	"dealerdesk/app/org"
+	"dealerdesk/app/system"
 )
 
 const usage = `DealerDesk — dealership management system (one binary, data stays on this machine)
@@ -41,6 +45,12 @@ Usage:
   dealerdesk admin unlock --username U
   dealerdesk migrate [status|up]      show or apply database schema versions
   dealerdesk audit verify             check the audit log's hash chain
+  dealerdesk backup [--out FILE] [--recipient age1…]… [--passphrase-file F] [--compression gzip|zstd]
+                                      write an encrypted, verified backup (default: into <data>/backups, to this
+                                      machine's key and the recovery key); safe while the server runs
+  dealerdesk restore [--identity KEYFILE | --passphrase-file F] FILE
+                                      check a backup and swap it in for the data (server stopped); the current
+                                      data is kept in <data>/backups/pre-restore-<time>/
   dealerdesk reindex                  rebuild the global search index from the database (service stopped)
   dealerdesk config dump              print the effective configuration
   dealerdesk version                  print the version
@@ -86,6 +96,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = auditCmd(ctx, args, stdout, stderr)
 	case "reindex":
 		err = reindexCmd(ctx, args, stdout, stderr)
+	case "backup":
+		err = backupCmd(ctx, args, stdout, stderr)
+	case "restore":
+		err = restoreCmd(ctx, args, Stdin, stdout, stderr)
 	case "config":
 		err = configCmd(args, stdout, stderr)
 	case "version":
@@ -134,29 +148,25 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	log := logger(cfg.LogLevel, stderr)
-	a, err := app.New(ctx, cfg, app.Options{Log: log})
+	if err := cfg.EnsureDataDir(); err != nil {
+		return err
+	}
+	unlock, err := lockDataDir(cfg.DataDir)
 	if err != nil {
 		return err
 	}
-	defer a.Close()
+	defer unlock()
 	if *withDemo {
-		sum, cs, err := demo.FillAll(ctx, a.DB, demo.ScaleDemo, a.Clock.Now())
-		switch {
-		case err == nil:
-			fmt.Fprintf(stdout, "Demo data created: %d stores, %d users, %d customers. Sign in as admin / %s (other roles: gm, sales_manager, sales, dcc, service_advisor … same password).\n",
-				sum.Stores, sum.Users, cs.Customers, demo.Password)
-		case strings.Contains(err.Error(), "demo.not_empty"):
-			fmt.Fprintf(stdout, "Data dir already has users; demo data not added. Demo accounts (if this is the demo set): admin / %s\n", demo.Password)
-		default:
+		if err := fillDemo(ctx, cfg, log, stdout); err != nil {
 			return err
 		}
 	}
-	if err := a.StartBackground(ctx); err != nil {
+	h, err := app.StartHost(ctx, cfg, app.Options{Log: log}, true)
+	if err != nil {
 		return err
 	}
-	if err := a.StartJobs(ctx); err != nil {
-		return err
-	}
+	defer h.Close()
+	a := h.App()
 	token, err := a.System.EnsureSetupToken(ctx)
 	if err != nil {
 		return err
@@ -175,9 +185,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if certFile != "" {
 		scheme = "https"
 	}
-	srv := &http.Server{Handler: a.Server.Echo, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute}
+	// ReadTimeout is long: a backup uploaded for a restore can be gigabytes.
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Hour, IdleTimeout: 2 * time.Minute}
 	// Live notification streams never end by themselves: end them when shutting down.
-	srv.RegisterOnShutdown(a.Notify.Close)
+	srv.RegisterOnShutdown(h.Shutdown)
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	fmt.Fprintf(stdout, "DealerDesk %s serving on %s://localhost:%s (data: %s)\n", app.Version, scheme, port, cfg.DataDir)
 	for _, ip := range lanAddrs() {
@@ -208,6 +219,40 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// fillDemo fills a new, empty data dir with the demo data set before serving.
+func fillDemo(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer) error {
+	a, err := app.New(ctx, cfg, app.Options{Log: log})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	sum, cs, err := demo.FillAll(ctx, a.DB, demo.ScaleDemo, a.Clock.Now())
+	switch {
+	case err == nil:
+		fmt.Fprintf(stdout, "Demo data created: %d stores, %d users, %d customers. Sign in as admin / %s (other roles: gm, sales_manager, sales, dcc, service_advisor … same password).\n",
+			sum.Stores, sum.Users, cs.Customers, demo.Password)
+	case strings.Contains(err.Error(), "demo.not_empty"):
+		fmt.Fprintf(stdout, "Data dir already has users; demo data not added. Demo accounts (if this is the demo set): admin / %s\n", demo.Password)
+	default:
+		return err
+	}
+	return nil
+}
+
+// lockDataDir takes the data dir's lock file for as long as the server runs, so a
+// second server, or a restore from the console, cannot open the same data.
+func lockDataDir(dir string) (func(), error) {
+	l := flock.New(filepath.Join(dir, "dealerdesk.lock"))
+	ok, err := l.TryLock()
+	if err != nil {
+		return nil, fmt.Errorf("lock the data dir: %w", err)
+	}
+	if !ok {
+		return nil, fmt.Errorf("DealerDesk is already running on the data dir %s (stop it first, e.g. dealerdesk service stop)", dir)
+	}
+	return func() { l.Unlock() }, nil
 }
 
 func lanAddrs() []string {
@@ -403,7 +448,20 @@ func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			fmt.Fprintf(stdout, "  %04d  %-8s %s\n", m.Version, state, m.Name)
 		}
 	case "up":
-		applied, err := d.Migrate(ctx, filepath.Join(cfg.DataDir, "backups"), nil)
+		ms, err := d.MigrationStatus(ctx)
+		if err != nil {
+			return err
+		}
+		cur, _ := d.SchemaVersion(ctx)
+		if cur > 0 && !ms[len(ms)-1].Applied {
+			b := system.NewBackups(d, cfg.DataDir, clock.System{}, logger(cfg.LogLevel, stderr), nil, app.Version)
+			res, err := b.Run(ctx, system.KindPreUpgrade)
+			if err != nil {
+				return fmt.Errorf("the backup before migrating failed, so nothing was changed: %w", err)
+			}
+			fmt.Fprintf(stdout, "pre-upgrade backup: %s\n", filepath.Join(b.Dir(), res.Name))
+		}
+		applied, err := d.Migrate(ctx, "", nil)
 		if err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"dealerdesk/app/api"
@@ -36,9 +37,13 @@ func (s *Server) OpenAPI() ([]byte, error) {
 			op["parameters"] = params
 		}
 		if rt.Multipart {
-			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"multipart/form-data": map[string]any{
+			content := map[string]any{"multipart/form-data": map[string]any{
 				"schema": map[string]any{"type": "object", "properties": map[string]any{
-					"file": map[string]any{"type": "string", "format": "binary"}, "entity": map[string]any{"type": "string"}, "entityId": map[string]any{"type": "integer"}}}}}}
+					"file": map[string]any{"type": "string", "format": "binary"}, "entity": map[string]any{"type": "string"}, "entityId": map[string]any{"type": "integer"}}}}}
+			if rt.In != nil {
+				content["application/json"] = map[string]any{"schema": g.schema(reflect.TypeOf(rt.In))}
+			}
+			op["requestBody"] = map[string]any{"required": true, "content": content}
 		} else if rt.In != nil {
 			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(rt.In))}}}
 		}
@@ -46,6 +51,9 @@ func (s *Server) OpenAPI() ([]byte, error) {
 		status := "200"
 		if rt.Method == http.MethodPost && rt.Out != nil && !strings.Contains(rt.Path, "/:") && rt.Perm != api.Public && !strings.HasPrefix(rt.Path, "/auth/") && !strings.HasSuffix(rt.Path, "/verify") {
 			status = "201"
+		}
+		if rt.Status != 0 {
+			status = strconv.Itoa(rt.Status)
 		}
 		if rt.Out == nil && rt.Method == http.MethodGet { // a file download
 			resp["200"] = map[string]any{"description": "The file", "content": map[string]any{"application/octet-stream": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}}

@@ -55,7 +55,18 @@ func New(d Deps) (*Server, error) {
 	e.Use(s.logRequests) // outside recover, so a panic is logged and answered like any error
 	e.Use(s.recover)
 	e.Use(s.secureHeaders)
-	e.Use(middleware.BodyLimit("52M")) // the largest upload: a 50 MiB import sheet; JSON bodies are limited to 1 MiB in api.Bind; attachments to 20 MiB
+	// The largest ordinary upload is a 50 MiB import sheet; JSON bodies are limited
+	// to 1 MiB in api.Bind, attachments to 20 MiB. A route with its own MaxBody (a
+	// backup upload) is limited in guard instead.
+	bigBody := map[string]bool{}
+	for _, rt := range d.Routes {
+		if rt.MaxBody > 0 {
+			bigBody[rt.Method+" "+Prefix+rt.Path] = true
+		}
+	}
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "52M", Skipper: func(c echo.Context) bool {
+		return bigBody[c.Request().Method+" "+c.Path()]
+	}}))
 	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{Level: 5, Skipper: func(c echo.Context) bool {
 		// attachments: images and PDFs are compressed already; the notification
 		// stream must reach the browser event by event, not when a gzip block fills
@@ -116,12 +127,16 @@ func (s *Server) guard(rt api.Route) echo.HandlerFunc {
 			}
 			ct, _, _ := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
 			if rt.Multipart {
-				if ct != "multipart/form-data" {
+				// An upload route with a JSON body type takes either form.
+				if ct != "multipart/form-data" && (rt.In == nil || ct != echo.MIMEApplicationJSON) {
 					return apperr.New(apperr.UnsupportedMedia, "request.content_type")
 				}
 			} else if ct != echo.MIMEApplicationJSON {
 				return apperr.New(apperr.UnsupportedMedia, "request.content_type")
 			}
+		}
+		if rt.MaxBody > 0 {
+			r.Body = http.MaxBytesReader(c.Response(), r.Body, rt.MaxBody)
 		}
 		if rt.Perm == api.Public {
 			return rt.Handler(c)

@@ -75,7 +75,7 @@ func (in *RoleInput) Validate(create bool) error {
 var privileged = map[string]bool{
 	auth.PermOrgManage: true, auth.PermUserManage: true, auth.PermRoleManage: true, auth.PermAPIKeyManage: true,
 	auth.PermSettingsManage: true, auth.PermAuditRead: true, auth.PermPIReveal: true, auth.PermCostRead: true,
-	auth.PermCustomerExport: true, auth.PermFinanceWrite: true,
+	auth.PermCustomerExport: true, auth.PermFinanceWrite: true, auth.PermBackup: true,
 }
 
 // mayAssign reports whether the actor may put someone in a role (create, edit,
@@ -233,6 +233,17 @@ func SeedRoles(ctx context.Context, q db.Querier, now int64) error {
 			return err
 		}
 		if n > 0 {
+			if dr.Code == auth.RoleAdmin {
+				// The administrator holds every permission by definition, so one
+				// added by a newer version (e.g. system.backup) reaches an existing
+				// database's administrators at the upgrade.
+				for _, p := range dr.Perms {
+					if _, err := q.ExecContext(ctx, `INSERT INTO role_permission(role_id, permission)
+						SELECT id, ? FROM role WHERE code = ? ON CONFLICT DO NOTHING`, p, dr.Code); err != nil {
+						return fmt.Errorf("org: grant %s to %s: %w", p, dr.Code, err)
+					}
+				}
+			}
 			continue
 		}
 		in := RoleInput{Code: dr.Code, Name: dr.Name, Scope: dr.Scope, Permissions: dr.Perms}
