@@ -195,6 +195,9 @@ func (a *App) Close() error {
 	if a.bgStop != nil {
 		a.bgStop()
 	}
+	if a.Backups != nil {
+		a.Backups.Close()
+	}
 	if a.Notify != nil {
 		a.Notify.Close()
 	}

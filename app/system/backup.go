@@ -223,6 +223,9 @@ type Backups struct {
 	loc     *time.Location
 
 	mu       sync.Mutex // one backup or restore at a time
+	ctx      context.Context
+	stop     context.CancelFunc
+	wg       sync.WaitGroup // manual backups running in the background
 	running  atomic.Pointer[BackupRun]
 	stateMu  sync.Mutex // status.json
 	restorer Restorer
@@ -234,7 +237,15 @@ func NewBackups(d *db.DB, dataDir string, c clock.Clock, log *slog.Logger, n *no
 	if err != nil {
 		loc = time.FixedZone("CST", 8*3600)
 	}
-	return &Backups{db: d, dataDir: dataDir, clock: c, log: log, notify: n, version: version, loc: loc}
+	ctx, stop := context.WithCancel(context.Background())
+	return &Backups{db: d, dataDir: dataDir, clock: c, log: log, notify: n, version: version, loc: loc, ctx: ctx, stop: stop}
+}
+
+// Close cancels a backup running in the background and waits for it (its
+// temporary files are removed; the next one starts from scratch).
+func (b *Backups) Close() {
+	b.stop()
+	b.wg.Wait()
 }
 
 // SetNotify sets the notification service (made after the database is migrated,
@@ -460,6 +471,7 @@ func (b *Backups) RunDue(ctx context.Context) (bool, error) {
 	now := b.clock.Now()
 	slot := b.slot(set, now).UnixMilli()
 	st := b.loadState()
+	b.checkStale(ctx, st, now)
 	switch {
 	case st.LastSlot == 0:
 		// A new install: the first backup is at the next scheduled time (the
@@ -488,6 +500,19 @@ func (b *Backups) RunDue(ctx context.Context) (bool, error) {
 	return true, runErr
 }
 
+// checkStale alerts the administrators, once a day, when scheduled backups have
+// been running for over 26 hours without one succeeding (a failing disk, a
+// full one, a recovery key edited into nonsense).
+func (b *Backups) checkStale(ctx context.Context, st backupState, now time.Time) {
+	if st.LastSlot == 0 || now.Sub(time.UnixMilli(st.LastSlot)) < 26*time.Hour {
+		return // a new install has had no chance yet
+	}
+	if st.LastSuccess != nil && now.Sub(time.UnixMilli(st.LastSuccess.At)) < 26*time.Hour {
+		return
+	}
+	b.alert(ctx, "notify.msg.backup_stale", map[string]any{})
+}
+
 var errBusy = apperr.New(apperr.Conflict, "backup.busy")
 
 // Start runs a manual backup in the background (the "back up now" button).
@@ -507,9 +532,11 @@ func (b *Backups) Start(ctx context.Context, a auth.Actor) (BackupRun, error) {
 		b.mu.Unlock()
 		return BackupRun{}, err
 	}
+	b.wg.Add(1)
 	go func() {
+		defer b.wg.Done()
 		defer b.mu.Unlock()
-		if _, err := b.run(context.WithoutCancel(ctx), KindManual); err != nil {
+		if _, err := b.run(b.ctx, KindManual); err != nil {
 			b.log.Error("manual backup failed", "err", err)
 		}
 	}()
@@ -957,11 +984,15 @@ func (b *Backups) alert(ctx context.Context, titleKey string, params map[string]
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		day := b.clock.Now().In(b.loc).Format("2006-01-02")
+		// Failures alert at most hourly; "no good backup for a day" once a day.
+		dedup := titleKey + ":" + b.clock.Now().In(b.loc).Format("2006-01-02")
+		if titleKey != "notify.msg.backup_stale" {
+			dedup += ":" + strconv.FormatInt(b.clock.Now().UnixMilli()/3_600_000, 10)
+		}
 		var msgs []notify.Message
 		for _, id := range ids {
 			msgs = append(msgs, notify.Message{UserID: id, Kind: kind, TitleKey: titleKey, Params: params,
-				Link: "/system/backup", Entity: "backup", Level: notify.LevelUrgent, DedupKey: titleKey + ":" + day + ":" + strconv.FormatInt(b.clock.Now().UnixMilli()/3_600_000, 10)})
+				Link: "/system/backup", Entity: "backup", Level: notify.LevelUrgent, DedupKey: dedup})
 		}
 		if len(msgs) == 0 {
 			return nil
