@@ -127,6 +127,7 @@ func (a *App) init(ctx context.Context, opt Options) error {
 	if err != nil {
 		return err
 	}
+	a.Notify.SetText(cat.Text)
 	a.Tasks = task.NewService(a.DB, a.Notify, a.Clock, a.Log)
 	a.Approval = approval.NewService(a.DB, a.Notify, a.Clock, a.Log)
 	a.Search = findex.NewService(a.DB, filepath.Join(a.Config.DataDir, "search"), a.Clock, a.Log)
@@ -166,8 +167,9 @@ func (a *App) StartJobs(ctx context.Context) error {
 	return nil
 }
 
-// StartBackground starts the workers that keep derived data current: the search
-// index (rebuilt from the database when missing) and imports left unfinished.
+// StartBackground starts the workers: the search index (rebuilt from the database
+// when missing), the delivery of chat-robot, e-mail and webhook messages, and
+// imports left unfinished.
 // serve and the test harness call it; one-shot console commands do not, so they
 // can run beside a serving instance.
 func (a *App) StartBackground(ctx context.Context) error {
@@ -176,6 +178,7 @@ func (a *App) StartBackground(ctx context.Context) error {
 	if err := a.Search.Start(ctx); err != nil {
 		return err
 	}
+	a.Notify.StartDelivery(ctx)
 	a.CRM.ResumeImports(ctx)
 	return nil
 }

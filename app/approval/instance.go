@@ -514,6 +514,9 @@ func (s *Service) decide(ctx context.Context, a auth.Actor, id int64, in ActInpu
 				return err
 			}
 			msgs = append(msgs, s.decidedMessage(x, a, x.SubmitterID, in.Comment))
+			if err := s.emit(ctx, tx, decidedEvent(x, a, outcome, in.Comment)); err != nil {
+				return err
+			}
 		}
 		if err := s.send(ctx, tx, msgs); err != nil {
 			return err
@@ -693,6 +696,20 @@ func (s *Service) decidedMessage(x Instance, a auth.Actor, to int64, comment str
 	return Message{UserID: to, StoreID: x.StoreID, Kind: "approval.decided", TitleKey: "notify.msg.approval_" + x.Status,
 		Params: s.params(x, a, comment), Link: x.link(), Entity: "approval", EntityID: x.ID,
 		DedupKey: fmt.Sprintf("approval.decided:%d:%d", x.ID, to), Level: level}
+}
+
+// decidedEvent is the approval.decided webhook event of a final decision. The
+// title and comment may name a customer by phone: subscribers get them masked,
+// those that opted in to personal data as written.
+func decidedEvent(x Instance, a auth.Actor, outcome Outcome, comment string) notify.Event {
+	data := map[string]any{"approvalId": x.ID, "docType": x.DocType, "docId": x.DocID, "outcome": string(outcome),
+		"title": notify.MaskText(x.Title), "comment": notify.MaskText(comment), "submitterId": x.SubmitterID,
+		"decidedById": a.UserID, "decidedBy": a.Name, "step": x.CurrentStep}
+	if x.CustomerID != nil {
+		data["customerId"] = *x.CustomerID
+	}
+	return notify.Event{Type: "approval.decided", StoreID: x.StoreID, Entity: "approval", EntityID: x.ID, Data: data,
+		Personal: map[string]any{"title": x.Title, "comment": comment}}
 }
 
 // timeline appends an entry to the customer's timeline (documents without a

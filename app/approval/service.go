@@ -167,6 +167,27 @@ func (s *Service) Wake() {
 	}
 }
 
+// Emitter queues business events for outgoing webhooks (the notify service
+// is one). A notifier that is also an Emitter hears of final decisions.
+type Emitter interface {
+	Emit(ctx context.Context, q db.Querier, ev notify.Event) error
+}
+
+// emit queues a webhook event inside the transaction q, when the notifier can.
+func (s *Service) emit(ctx context.Context, q db.Querier, ev notify.Event) error {
+	s.mu.RLock()
+	n := s.notifier
+	s.mu.RUnlock()
+	e, ok := n.(Emitter)
+	if !ok {
+		return nil
+	}
+	if err := e.Emit(ctx, q, ev); err != nil {
+		return fmt.Errorf("approval: emit %s: %w", ev.Type, err)
+	}
+	return nil
+}
+
 func (s *Service) send(ctx context.Context, q db.Querier, msgs []Message) error {
 	s.mu.RLock()
 	n := s.notifier

@@ -152,4 +152,3 @@ func TestCLI_BackupOpensWithStandardTools(t *testing.T) {
 		t.Fatalf("standard tools read %q, want %d users and the manifest", got, users)
 	}
 }
-

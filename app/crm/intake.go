@@ -13,6 +13,7 @@ import (
 	"dealerdesk/app/db"
 	"dealerdesk/app/findex"
 	"dealerdesk/app/notify"
+	"dealerdesk/app/pii"
 	"dealerdesk/app/timeline"
 )
 
@@ -213,6 +214,18 @@ func (s *Service) intakeTx(ctx context.Context, tx *sql.Tx, a auth.Actor, st Set
 	if err := timeline.Append(ctx, tx, timeline.Event{CustomerID: custID, StoreID: in.StoreID, At: now, Kind: kindEv, Entity: "lead", EntityID: res.LeadID, Data: data}.By(a)); err != nil {
 		return res, err
 	}
+	if res.Outcome == "new" {
+		if err := s.emit(ctx, tx, "customer.created", "customer", custID, c, phone, map[string]any{"channel": in.Channel, "grade": c.Grade}); err != nil {
+			return res, err
+		}
+	}
+	ev := map[string]any{"leadId": res.LeadID, "channel": in.Channel, "sourceDetail": in.SourceDetail, "outcome": res.Outcome, "extId": in.ExtID}
+	if in.SeriesID != nil {
+		ev["seriesId"] = *in.SeriesID
+	}
+	if err := s.emit(ctx, tx, "lead.created", "lead", res.LeadID, c, phone, ev); err != nil {
+		return res, err
+	}
 
 	if res.Outcome == "attached" {
 		if err := s.attachLead(ctx, tx, a, st, c, in, now, src); err != nil {
@@ -308,6 +321,22 @@ func (s *Service) attachLead(ctx context.Context, tx *sql.Tx, a auth.Actor, st S
 
 func customerLink(id int64) string { return fmt.Sprintf("/crm/customers/%d", id) }
 
+// emit queues a webhook event about customer c (notify.Emit) in the transaction:
+// every subscriber gets the masked phone, only those that opted in to personal
+// data the full phone and the name. phone is the full number when the caller
+// has it ("" reads it).
+func (s *Service) emit(ctx context.Context, q db.Querier, typ, entity string, entityID int64, c Customer, phone string, data map[string]any) error {
+	if phone == "" {
+		if err := q.QueryRowContext(ctx, `SELECT phone FROM customer WHERE id = ?`, c.ID).Scan(&phone); err != nil {
+			return fmt.Errorf("crm: phone of customer %d: %w", c.ID, err)
+		}
+	}
+	data["customerId"] = c.ID
+	data["phone"] = pii.MaskPhone(phone)
+	return s.notify.Emit(ctx, q, notify.Event{Type: typ, StoreID: c.StoreID, Entity: entity, EntityID: entityID, Data: data,
+		Personal: map[string]any{"phone": phone, "name": c.Name}})
+}
+
 func displayName(c Customer) string {
 	if c.Name != "" {
 		return c.Name
@@ -373,6 +402,13 @@ func (s *Service) setOwner(ctx context.Context, tx *sql.Tx, a auth.Actor, st Set
 	}
 	if err := timeline.Append(ctx, tx, timeline.Event{CustomerID: c.ID, StoreID: c.StoreID, At: now, Kind: "customer.assigned",
 		Data: map[string]any{"from": c.OwnerName, "to": toName, "reason": reason}}.By(a)); err != nil {
+		return err
+	}
+	from := any(nil)
+	if c.OwnerID != nil {
+		from = *c.OwnerID
+	}
+	if err := s.emit(ctx, tx, "lead.assigned", "customer", c.ID, c, "", map[string]any{"ownerId": userID, "ownerName": toName, "fromOwnerId": from, "reason": reason}); err != nil {
 		return err
 	}
 	// The deadline: a first contact if there has been none, else the cadence.

@@ -164,6 +164,9 @@ func (s *Service) lostDecided(ctx context.Context, tx *sql.Tx, inst approval.Ins
 		Data: map[string]any{"reason": reason, "brand": brand}}.By(by)); err != nil {
 		return err
 	}
+	if err := s.emit(ctx, tx, "customer.lost", "customer", custID, c, "", map[string]any{"reason": reason, "brand": brand, "approvalId": inst.ID}); err != nil {
+		return err
+	}
 	return findex.Mark(ctx, tx, searchKind, custID)
 }
 

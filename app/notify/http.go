@@ -12,10 +12,11 @@ import (
 // StreamPath is the SSE route; httpapi keeps gzip off it.
 const StreamPath = "/notifications/stream"
 
-// Routes is the notification route table. Every route works on the caller's own
-// inbox, so any signed-in user may call them.
+// Routes is the notification route table: the inbox routes work on the
+// caller's own inbox, so any signed-in user may call them; the delivery
+// channels and webhooks (channel_http.go, webhook_http.go) need settings.manage.
 func (s *Service) Routes() []api.Route {
-	return []api.Route{
+	routes := []api.Route{
 		{Method: http.MethodGet, Path: "/notifications", Perm: api.SignedIn, Summary: "My notifications, newest first (keyset paging)", Query: listQuery{}, Out: api.List[Notification]{}, Handler: s.hList},
 		{Method: http.MethodGet, Path: "/notifications/unread-count", Perm: api.SignedIn, Summary: "How many of my notifications are unread", Out: countOut{}, Handler: s.hUnreadCount},
 		{Method: http.MethodGet, Path: StreamPath, Perm: api.SignedIn, Summary: "Live notifications (text/event-stream; resumes after Last-Event-ID or ?after=)", Query: streamQuery{}, Handler: s.hStream},
@@ -24,6 +25,8 @@ func (s *Service) Routes() []api.Route {
 		{Method: http.MethodGet, Path: "/notifications/prefs", Perm: api.SignedIn, Summary: "My notification choices for every kind", Out: api.List[Pref]{}, Handler: s.hPrefs},
 		{Method: http.MethodPut, Path: "/notifications/prefs", Perm: api.SignedIn, Summary: "Mute or unmute kinds (mandatory kinds stay on)", In: PrefsInput{}, Out: api.List[Pref]{}, Handler: s.hSavePrefs},
 	}
+	routes = append(routes, s.channelRoutes()...)
+	return append(routes, s.webhookRoutes()...)
 }
 
 type listQuery struct {

@@ -27,6 +27,11 @@ var Kinds = []Kind{
 	{Code: "approval.reminder", Group: "approval", Mandatory: true},
 	{Code: "approval.decided", Group: "approval"},
 	{Code: "approval.commented", Group: "approval"},
+	{Code: "channel.failed", Group: "system"}, // a chat robot or mailbox gave up on a message (to settings managers)
+	{Code: "webhook.failed", Group: "system"}, // a webhook gave up on an event (to settings managers)
+	// a backup failed, its copy to the extra folder failed, or none succeeded for
+	// 26 hours (to users holding system.backup): silence here loses data
+	{Code: "backup.failed", Group: "system", Mandatory: true},
 }
 
 // LookupKind returns the registered kind with the code.

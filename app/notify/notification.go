@@ -77,10 +77,19 @@ func (m *Message) normalize() (Kind, []byte, error) {
 
 // Send writes the messages inside the caller's transaction q and returns how many
 // were new: a message whose dedup key the user already has, or whose kind the user
-// muted (unless the kind is mandatory), is skipped. Call Wake after the commit.
+// muted (unless the kind is mandatory), is skipped. Each message is also queued
+// for the store's enabled channels (chat robots, e-mail) subscribed to its kind,
+// once per channel however many users it reaches; user mutes do not apply to
+// them. Nothing is sent here. Call Wake after the commit.
 func (s *Service) Send(ctx context.Context, q db.Querier, msgs ...Message) (int, error) {
+	return s.send(ctx, q, 0, msgs...)
+}
+
+// send is Send queuing for every channel but skip (the channel an alarm is about).
+func (s *Service) send(ctx context.Context, q db.Querier, skip int64, msgs ...Message) (int, error) {
 	now := s.now()
 	n := 0
+	channels := map[string][]channelTarget{}
 	for i := range msgs {
 		m := msgs[i]
 		k, params, err := m.normalize()
@@ -101,8 +110,13 @@ func (s *Service) Send(ctx context.Context, q db.Querier, msgs ...Message) (int,
 		if err != nil {
 			return n, fmt.Errorf("notify: send %s to user %d: %w", m.Kind, m.UserID, err)
 		}
-		if c, err := r.RowsAffected(); err == nil {
-			n += int(c)
+		c, err := r.RowsAffected()
+		if err != nil {
+			return n, err
+		}
+		n += int(c)
+		if err := s.enqueue(ctx, q, m, params, now, c > 0, skip, channels); err != nil {
+			return n, err
 		}
 	}
 	return n, nil

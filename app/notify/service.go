@@ -2,9 +2,11 @@ package notify
 
 import (
 	"context"
+	"crypto/x509"
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -30,11 +32,29 @@ type Service struct {
 	// sessions; it is the auth service's own reader of the security settings.
 	rules *auth.Service
 
-	hub       *hub
-	wake      chan struct{} // capacity 1: Wake calls coalesce
-	done      chan struct{} // closed by Close: every stream ends
-	closeOnce sync.Once
-	wg        sync.WaitGroup
+	hub         *hub
+	wake        chan struct{} // capacity 1: Wake calls coalesce
+	deliverWake chan struct{} // the delivery worker's, likewise
+	done        chan struct{} // closed by Close: every stream and the worker end
+	closeOnce   sync.Once
+	startOnce   sync.Once
+	wg          sync.WaitGroup
+
+	mu           sync.Mutex
+	stopDelivery context.CancelFunc // cancels the worker's sends at Close
+
+	// text renders robot and e-mail messages (SetText); http sends robot and
+	// webhook requests.
+	text atomic.Pointer[func(locale, key string) string]
+	http *http.Client
+
+	// Test switches (export_test.go): paused stops the worker's own runs (tests
+	// call DeliverDue themselves); anyHost lets robot URLs point at a local
+	// server; tlsRoots are the CAs e-mail servers are checked against (nil: the
+	// system's).
+	paused   atomic.Bool
+	anyHost  atomic.Bool
+	tlsRoots atomic.Pointer[x509.CertPool]
 
 	// Stream timings in nanoseconds; tests shorten them (export_test.go) while
 	// the server runs, hence atomics.
@@ -46,7 +66,10 @@ type Service struct {
 // NewService returns the notification service and starts its wake-up loop.
 func NewService(d *db.DB, c clock.Clock, log *slog.Logger) *Service {
 	s := &Service{db: d, clock: c, log: log, rules: auth.NewService(d, c, log), hub: newHub(),
-		wake: make(chan struct{}, 1), done: make(chan struct{})}
+		wake: make(chan struct{}, 1), deliverWake: make(chan struct{}, 1), done: make(chan struct{}),
+		http: &http.Client{Timeout: sendTimeout, CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse // a redirect is an answer, not a place to send secrets and personal data to
+		}}}
 	s.heartbeat.Store(int64(25 * time.Second))
 	s.poll.Store(int64(10 * time.Second))
 	s.writeTimeout.Store(int64(15 * time.Second))
@@ -57,21 +80,16 @@ func NewService(d *db.DB, c clock.Clock, log *slog.Logger) *Service {
 
 func (s *Service) now() int64 { return s.clock.Now().UnixMilli() }
 
-// Wake tells the live streams to look for new notifications. Domains call it
-// after their transaction commits; it never blocks. A Wake that comes too early
-// (before the commit) or not at all only delays delivery until the streams' own
-// poll.
-func (s *Service) Wake() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-}
-
-// Close ends every stream and stops the wake-up loop (at shutdown, before the
-// HTTP server waits for requests in flight). It is safe to call twice.
+// Close ends every stream, stops the wake-up loop and the delivery worker (at
+// shutdown, before the HTTP server waits for requests in flight), and waits for
+// them. It is safe to call twice.
 func (s *Service) Close() {
 	s.closeOnce.Do(func() { close(s.done) })
+	s.mu.Lock()
+	if s.stopDelivery != nil {
+		s.stopDelivery()
+	}
+	s.mu.Unlock()
 	s.wg.Wait()
 }
 
@@ -108,12 +126,19 @@ func (s *Service) run() {
 	}
 }
 
-// Jobs is the scheduled work: purging old read notifications.
+// Jobs is the scheduled work: purging old read notifications and old rows of
+// the delivery logs.
 func (s *Service) Jobs() []jobs.Job {
 	return []jobs.Job{{Name: "notify.purge", Every: 6 * time.Hour, Run: func(ctx context.Context) error {
 		n, err := s.Purge(ctx)
 		if err == nil && n > 0 {
 			s.log.Info("purged read notifications", "count", n)
+		}
+		return err
+	}}, {Name: "notify.purge_deliveries", Every: 6 * time.Hour, Run: func(ctx context.Context) error {
+		n, err := s.PurgeDeliveries(ctx)
+		if err == nil && n > 0 {
+			s.log.Info("purged delivery log rows", "count", n)
 		}
 		return err
 	}}}
@@ -156,4 +181,10 @@ func user(a auth.Actor) (int64, error) {
 func (s *Service) audit(ctx context.Context, q db.Querier, a auth.Actor, action, entity string, id int64, before, after any) error {
 	return audit.Write(ctx, q, audit.Entry{Who: a.Who(), At: s.now(), Action: action, Entity: entity,
 		EntityID: strconv.FormatInt(id, 10), StoreID: a.HomeStoreID, Before: before, After: after})
+}
+
+// auditAt writes an audit row of a record of the store.
+func (s *Service) auditAt(ctx context.Context, q db.Querier, a auth.Actor, action, entity string, id, storeID int64, before, after any) error {
+	return audit.Write(ctx, q, audit.Entry{Who: a.Who(), At: s.now(), Action: action, Entity: entity,
+		EntityID: strconv.FormatInt(id, 10), StoreID: storeID, Before: before, After: after})
 }

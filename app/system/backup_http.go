@@ -155,7 +155,7 @@ func (b *Backups) hRestore(c echo.Context) error {
 		if err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
-				return apperr.New(apperr.TooLarge, "request.too_large")
+				return apperr.New(apperr.TooLarge, "too_large")
 			}
 			return apperr.Wrap(apperr.Invalid, "request.invalid_multipart", err)
 		}
@@ -180,7 +180,7 @@ func (b *Backups) hRestore(c echo.Context) error {
 			if err != nil {
 				var mbe *http.MaxBytesError
 				if errors.As(err, &mbe) {
-					return apperr.New(apperr.TooLarge, "request.too_large")
+					return apperr.New(apperr.TooLarge, "too_large")
 				}
 				return apperr.Wrap(apperr.Invalid, "request.invalid_multipart", err)
 			}

@@ -4,6 +4,7 @@ import { House, OfficeBuilding, Connection, User, Stamp, Key, Tickets, Lock, Fin
 import { Avatar, Collection } from '@element-plus/icons-vue'
 import { Shop, Share, CopyDocument, Switch, Setting } from '@element-plus/icons-vue'
 import { Upload } from '@element-plus/icons-vue'
+import { ChatLineRound, FolderChecked, Link } from '@element-plus/icons-vue'
 
 export interface MenuItem {
   route: string
@@ -57,6 +58,9 @@ export const MENU: MenuGroup[] = [
       { route: 'apikeys', path: '/system/apikeys', label: 'menu.apikeys', icon: Key, perm: 'apikey.manage', test: 'menu-apikeys' },
       { route: 'audit', path: '/system/audit', label: 'menu.audit', icon: Tickets, perm: 'audit.read', test: 'menu-audit' },
       { route: 'security', path: '/system/security', label: 'menu.security', icon: Lock, perm: 'settings.manage', test: 'menu-security' },
+      { route: 'channels', path: '/system/channels', label: 'menu.channels', icon: ChatLineRound, perm: 'settings.manage', test: 'menu-channels' },
+      { route: 'webhooks', path: '/system/webhooks', label: 'menu.webhooks', icon: Link, perm: 'settings.manage', test: 'menu-webhooks' },
+      { route: 'backup', path: '/system/backup', label: 'menu.backup', icon: FolderChecked, perm: 'system.backup', test: 'menu-backup' },
     ],
   },
 ]

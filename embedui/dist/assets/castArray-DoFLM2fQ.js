@@ -1,1 +1,0 @@
-import{mr as e}from"./css-gLeUfeq-.js";function t(){if(!arguments.length)return[];var t=arguments[0];return e(t)?t:[t]}export{t};

@@ -1,0 +1,1 @@
+import"./css-DGydLAPk.js";import"./css-Cmd3u5uQ.js";

@@ -1,1 +1,0 @@
-import"./css-gLeUfeq-.js";import"./css-B0mjL3Fl.js";

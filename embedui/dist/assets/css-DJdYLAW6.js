@@ -1,0 +1,1 @@
+import"./css-DGydLAPk.js";import"./css-zhiy4112.js";
