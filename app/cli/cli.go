@@ -52,6 +52,8 @@ Usage:
                                       check a backup and swap it in for the data (server stopped); the current
                                       data is kept in <data>/backups/pre-restore-<time>/
   dealerdesk reindex                  rebuild the global search index from the database (service stopped)
+  dealerdesk service install|uninstall|start|stop|restart|status [flags]
+                                      run as a Windows service or systemd unit (see dealerdesk service --help)
   dealerdesk config dump              print the effective configuration
   dealerdesk version                  print the version
 
@@ -102,6 +104,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = restoreCmd(ctx, args, Stdin, stdout, stderr)
 	case "config":
 		err = configCmd(args, stdout, stderr)
+	case "service":
+		err = serviceCmd(ctx, args, stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "dealerdesk %s (schema %d)\n", app.Version, db.LatestVersion())
 	case "help", "-h", "--help":
