@@ -24,7 +24,6 @@ import (
 	"dealerdesk/app/org"
 	"dealerdesk/app/system"
 	"dealerdesk/app/task"
-	"dealerdesk/backup"
 	"dealerdesk/embedui"
 )
 
@@ -62,6 +61,8 @@ type App struct {
 	Server   *httpapi.Server
 	jobs     *jobs.Runner
 	bgStop   context.CancelFunc
+	jobsStop context.CancelFunc
+	onClose  []func()
 }
 
 // New opens the data dir, migrates the database and wires every service.
@@ -89,12 +90,6 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*App, error) {
 
 func (a *App) init(ctx context.Context, opt Options) error {
 	a.Backups = system.NewBackups(a.DB, a.Config.DataDir, a.Clock, a.Log, nil, Version)
-	if n, err := backup.Sweep(a.Backups.Dir()); err == nil && n > 0 {
-		a.Log.Info("removed leftovers of an interrupted backup", "count", n)
-	}
-	if n, err := backup.Sweep(a.Config.DataDir); err == nil && n > 0 {
-		a.Log.Info("removed leftovers of an interrupted restore", "count", n)
-	}
 	if err := a.preUpgradeBackup(ctx, opt); err != nil {
 		return err
 	}
@@ -159,8 +154,14 @@ func (a *App) StartJobs(ctx context.Context) error {
 	list = append(list, a.Tasks.Jobs()...)
 	list = append(list, a.Approval.Jobs()...)
 	list = append(list, a.CRM.Jobs()...)
+	// Closing the App cancels the jobs' context, so a long job (a backup, an SLA
+	// sweep) stops at its next check instead of running on against a closed
+	// database.
+	ctx, cancel := context.WithCancel(ctx)
+	a.jobsStop = cancel
 	r, err := jobs.Start(ctx, a.Log, list)
 	if err != nil {
+		cancel()
 		return err
 	}
 	a.jobs = r
@@ -194,6 +195,9 @@ func (a *App) Close() error {
 		return nil
 	}
 	var errs []error
+	if a.jobsStop != nil {
+		a.jobsStop()
+	}
 	errs = append(errs, a.jobs.Stop())
 	if a.bgStop != nil {
 		a.bgStop()
@@ -211,8 +215,14 @@ func (a *App) Close() error {
 		errs = append(errs, a.Search.Stop())
 	}
 	errs = append(errs, a.DB.Close())
+	for _, f := range a.onClose {
+		f()
+	}
 	return errors.Join(errs...)
 }
+
+// OnClose adds a function Close runs after the database is closed.
+func (a *App) OnClose(f func()) { a.onClose = append(a.onClose, f) }
 
 // preUpgradeBackup takes an encrypted, verified backup before migrations change an
 // existing database: upgrading is replacing the binary, and this is the way back.

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -33,12 +35,14 @@ type Host struct {
 	restoring atomic.Bool
 	inflight  atomic.Int64
 	restored  chan struct{} // closed and replaced after every restore (tests wait on it)
+	swapping  sync.WaitGroup // a restore in progress; Close waits for it
 }
 
 // StartHost opens the App and starts its background work (and, with jobs, the
 // scheduler), ready to serve.
 func StartHost(ctx context.Context, cfg config.Config, opt Options, withJobs bool) (*Host, error) {
 	h := &Host{cfg: cfg, opt: opt, withJobs: withJobs, ctx: ctx, restored: make(chan struct{})}
+	sweep(cfg, opt)
 	a, err := New(ctx, cfg, opt)
 	if err != nil {
 		return nil, err
@@ -76,8 +80,10 @@ func (h *Host) Restored() <-chan struct{} {
 	return h.restored
 }
 
-// Close closes the App.
+// Close closes the App, after a restore in progress has finished (stopping in
+// the middle of a swap would leave the data dir half swapped).
 func (h *Host) Close() error {
+	h.swapping.Wait()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.app == nil {
@@ -124,25 +130,31 @@ func (h *Host) Shutdown() {
 // request has been answered.
 func (h *Host) restore(ex *backup.Extracted, info system.RestoreInfo, done func()) {
 	h.restoring.Store(true)
+	h.swapping.Add(1)
+	log := h.App().Log
 	go func() {
+		defer h.swapping.Done()
 		defer done()
-		res := h.swap(ex, info)
+		res, serving := h.swap(ex, info, log)
 		h.mu.Lock()
 		close(h.restored)
 		h.restored = make(chan struct{})
 		h.mu.Unlock()
-		h.restoring.Store(false)
 		if !res.OK {
-			h.App().Log.Error("restore failed", "err", res.Error)
+			log.Error("restore failed", "err", res.Error)
+		}
+		// Without a database that opened, keep answering 503: serving an empty,
+		// new database would look like lost data (and invite a first-run setup).
+		if serving {
+			h.restoring.Store(false)
 		}
 	}()
 }
 
-func (h *Host) swap(ex *backup.Extracted, info system.RestoreInfo) (res system.RestoreResult) {
+func (h *Host) swap(ex *backup.Extracted, info system.RestoreInfo, log *slog.Logger) (res system.RestoreResult, serving bool) {
 	start := time.Now()
 	ctx := context.WithoutCancel(h.ctx)
 	old := h.App()
-	log := old.Log
 	res = system.RestoreResult{At: old.Clock.Now().UnixMilli(), Name: info.Name, SchemaFrom: ex.Manifest.SchemaVersion, By: info.By.UserName}
 	defer func() {
 		res.DurationMs = time.Since(start).Milliseconds()
@@ -171,26 +183,29 @@ func (h *Host) swap(ex *backup.Extracted, info system.RestoreInfo) (res system.R
 	res.AsideDir = aside
 	if err != nil {
 		fail(err)
-		h.reopen(log, "", info.By, &res)
-		return res
+		return res, h.reopen(log, "", info.By, &res)
 	}
-	h.reopen(log, aside, info.By, &res)
+	serving = h.reopen(log, aside, info.By, &res)
 	if res.Error == "" {
 		res.OK = true
+		system.PruneAside(h.cfg.DataDir, 3, aside)
 		log.Info("restore done", "backup", info.Name, "aside", aside, "schema_from", res.SchemaFrom, "schema_to", res.SchemaTo)
 	}
-	return res
+	return res, serving
 }
 
 // reopen opens the App on the data dir; after a swap (aside set) it migrates the
 // restored database forward, ends every session and records the restore. When
 // the restored data cannot be opened, the previous data is put back.
-func (h *Host) reopen(log interface {
-	Error(string, ...any)
-}, aside string, by audit.Who, res *system.RestoreResult) {
+func (h *Host) reopen(log *slog.Logger, aside string, by audit.Who, res *system.RestoreResult) bool {
 	opt := h.opt
 	opt.NoPreUpgradeBackup = true
 	ctx := context.WithoutCancel(h.ctx)
+	if _, err := os.Stat(h.cfg.DBPath()); err != nil {
+		res.OK = false
+		res.Error += fmt.Sprintf("; the database file is missing after the swap (the previous data is in %s): DealerDesk stays unavailable until it is restored with `dealerdesk restore`", res.AsideDir)
+		return false
+	}
 	a, err := New(ctx, h.cfg, opt)
 	if err == nil && aside != "" {
 		res.SchemaTo, err = a.DB.SchemaVersion(ctx)
@@ -211,7 +226,7 @@ func (h *Host) reopen(log interface {
 	if err != nil {
 		log.Error("reopen after restore", "err", err)
 		res.Error = errors.Join(errors.New(res.Error), err).Error()
-		return
+		return false
 	}
 	if err := h.start(a); err != nil {
 		log.Error("restart background work after restore", "err", err)
@@ -219,4 +234,23 @@ func (h *Host) reopen(log interface {
 	h.mu.Lock()
 	h.app = a
 	h.mu.Unlock()
+	return true
+}
+
+// sweep removes what an interrupted backup or restore left behind: partial
+// snapshots and archives, half-extracted restores, upload spools. Only the
+// host does it, at start: serve holds the data dir's lock, while console
+// commands (admin, reindex) may run beside a server whose backup is under way.
+func sweep(cfg config.Config, opt Options) {
+	log := opt.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	for _, dir := range []string{system.BackupDir(cfg.DataDir), cfg.DataDir} {
+		if n, err := backup.Sweep(dir); err != nil {
+			log.Warn("sweep leftovers", "dir", dir, "err", err)
+		} else if n > 0 {
+			log.Info("removed leftovers of an interrupted backup or restore", "dir", dir, "count", n)
+		}
+	}
 }

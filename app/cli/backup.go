@@ -50,6 +50,7 @@ func backupCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	defer fixOwner(cfg.DataDir)
 	defer d.Close()
 	log := logger(cfg.LogLevel, stderr)
 	b := system.NewBackups(d, cfg.DataDir, clock.System{}, log, nil, app.Version)
@@ -138,7 +139,14 @@ func backupCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	opt := backup.Options{DBPath: cfg.DBPath(), Dirs: dataDirs(cfg.DataDir), ScratchDir: dir, AppVersion: app.Version,
+	// The plaintext snapshot and the test restore stay in the data dir's backups
+	// folder, never next to --out (a USB stick or a share): only the encrypted
+	// file goes there.
+	scratch := b.Dir()
+	if err := os.MkdirAll(scratch, 0o700); err != nil {
+		return err
+	}
+	opt := backup.Options{DBPath: cfg.DBPath(), Dirs: dataDirs(cfg.DataDir), ScratchDir: scratch, AppVersion: app.Version,
 		Kind: system.KindCLI, Compression: set.Compression, Recipients: recips}
 	res, err := backup.WriteFile(ctx, opt, dir)
 	if err != nil {
@@ -161,7 +169,7 @@ func backupCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintln(stdout, "not test-restored: this machine holds no key for the recipients given (the snapshot itself was checked before encryption)")
 		return nil
 	}
-	if _, err := backup.Verify(ctx, path, ids, dir); err != nil {
+	if _, err := backup.Verify(ctx, path, ids, scratch); err != nil {
 		return fmt.Errorf("the backup was written but its test restore failed: %w", err)
 	}
 	fmt.Fprintln(stdout, "test restore: ok (integrity, tables and row counts match the manifest)")
@@ -210,6 +218,7 @@ func restoreCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return fmt.Errorf("%w; a restore needs the server stopped", err)
 	}
 	defer unlock()
+	defer fixOwner(cfg.DataDir)
 	ids, err := restoreIdentities(file, *identity, *passFile, cfg.DataDir, stdin, stdout)
 	if err != nil {
 		return err
@@ -262,6 +271,7 @@ func restoreCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	res.OK = true
 	res.DurationMs = time.Since(start).Milliseconds()
+	system.PruneAside(cfg.DataDir, 3, aside)
 	if err := system.WriteRestoreResult(cfg.DataDir, res); err != nil {
 		return err
 	}

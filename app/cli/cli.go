@@ -189,8 +189,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if certFile != "" {
 		scheme = "https"
 	}
-	// ReadTimeout is long: a backup uploaded for a restore can be gigabytes.
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Hour, IdleTimeout: 2 * time.Minute}
+	// A backup upload for a restore extends its own read deadline.
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute}
 	// Live notification streams never end by themselves: end them when shutting down.
 	srv.RegisterOnShutdown(h.Shutdown)
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
@@ -283,6 +283,12 @@ func openApp(ctx context.Context, name string, args []string, stderr io.Writer, 
 		return nil, fs, err
 	}
 	a, err := app.New(ctx, cfg, app.Options{Log: logger(cfg.LogLevel, stderr)})
+	if a != nil {
+		// Console commands run as root give what they created back to the
+		// service's user (see fixOwner).
+		dir := cfg.DataDir
+		a.OnClose(func() { fixOwner(dir) })
+	}
 	return a, fs, err
 }
 
@@ -435,6 +441,7 @@ func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	defer fixOwner(cfg.DataDir)
 	defer d.Close()
 	switch sub {
 	case "status":

@@ -201,7 +201,11 @@ func (c *ChannelConfig) keep(stored ChannelConfig, clearSecret bool) {
 	if c.Secret == "" && !clearSecret {
 		c.Secret = stored.Secret
 	}
-	if c.Password == "" && c.Username != "" {
+	// The stored password goes only to the server it was entered for: a changed
+	// host, port, security or account needs it typed again, so nobody can send
+	// the saved 授权码 to a server of their choosing.
+	if c.Password == "" && c.Username != "" && c.Username == stored.Username && c.Host == stored.Host &&
+		c.Port == stored.Port && c.Security == stored.Security {
 		c.Password = stored.Password
 	}
 }

@@ -16,7 +16,7 @@ func (s *Service) channelRoutes() []api.Route {
 	return []api.Route{
 		{Method: http.MethodGet, Path: "/notify/channels", Perm: p, Summary: "Delivery channels (chat robots, e-mail) of the stores in scope", Query: channelQuery{}, Out: api.List[Channel]{}, Handler: s.hListChannels},
 		{Method: http.MethodPost, Path: "/notify/channels", Perm: p, Summary: "Add a delivery channel to a store", In: ChannelInput{}, Out: Channel{}, Handler: s.hCreateChannel},
-		{Method: http.MethodPost, Path: "/notify/channels/test", Perm: p, Summary: "Send a test message with settings not saved yet", In: ChannelTestInput{}, Out: TestResult{}, Handler: s.hTestChannelConfig},
+		{Method: http.MethodPost, Path: "/notify/channels/test", Perm: p, Summary: "Send a test message with settings not saved yet", In: ChannelTestInput{}, Out: TestResult{}, Handler: s.hTestChannelConfig, Status: http.StatusOK},
 		{Method: http.MethodPut, Path: "/notify/channels/:id", Perm: p, Summary: "Edit a delivery channel (empty secret or password keeps the stored one)", In: ChannelInput{}, Out: Channel{}, Handler: s.hUpdateChannel},
 		{Method: http.MethodDelete, Path: "/notify/channels/:id", Perm: p, Summary: "Remove a delivery channel and its log", Handler: s.hDeleteChannel},
 		{Method: http.MethodPost, Path: "/notify/channels/:id/test", Perm: p, Summary: "Send a test message through a channel now", Out: TestResult{}, Handler: s.hTestChannel},

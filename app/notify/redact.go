@@ -46,8 +46,16 @@ func MaskURL(raw string) string {
 		}
 		u.RawQuery = strings.Join(parts, "&")
 	}
-	if i := strings.LastIndex(u.Path, "/hook/"); i >= 0 && len(u.Path) > i+len("/hook/") {
-		u.Path = u.Path[:i+len("/hook/")] + maskToken(u.Path[i+len("/hook/"):])
+	// Tokens also hide in paths (…/hook/<token>, /services/T0/B0/<secret>,
+	// /hooks/catch/123456/<id>): every segment after the first that looks like one
+	// (see tokenLike) is masked, so "/open-apis/bot/v2/hook" stays readable.
+	if segs := strings.Split(u.Path, "/"); len(segs) > 2 {
+		for i := 2; i < len(segs); i++ {
+			if tokenLike(segs[i]) {
+				segs[i] = maskToken(segs[i])
+			}
+		}
+		u.Path = strings.Join(segs, "/")
 		u.RawPath = ""
 	}
 	u.Fragment = ""
@@ -57,6 +65,11 @@ func MaskURL(raw string) string {
 		s += "?" + u.RawQuery
 	}
 	return strings.ReplaceAll(s, "%2A", "*")
+}
+
+// tokenLike: a path segment of 16+ characters, or of 6+ with a digit in it.
+func tokenLike(seg string) bool {
+	return len(seg) >= 16 || len(seg) >= 6 && strings.ContainsAny(seg, "0123456789")
 }
 
 // credentials returns the secret parts of a URL — query values, the hook token,
@@ -70,8 +83,12 @@ func credentials(raw string) []string {
 	for _, vs := range u.Query() {
 		out = append(out, vs...)
 	}
-	if i := strings.LastIndex(u.Path, "/hook/"); i >= 0 {
-		out = append(out, u.Path[i+len("/hook/"):])
+	if segs := strings.Split(u.Path, "/"); len(segs) > 2 {
+		for _, seg := range segs[2:] {
+			if tokenLike(seg) {
+				out = append(out, seg)
+			}
+		}
 	}
 	if u.User != nil {
 		out = append(out, u.User.String())

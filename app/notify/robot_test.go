@@ -189,6 +189,8 @@ func TestMaskURL_HidesTokens(t *testing.T) {
 		"https://oapi.dingtalk.com/robot/send?access_token=0123456789abcdef":                        "https://oapi.dingtalk.com/robot/send?access_token=****cdef",
 		"https://open.feishu.cn/open-apis/bot/v2/hook/2f1c44e6-aaaa-bbbb-cccc-0123456789ab":         "https://open.feishu.cn/open-apis/bot/v2/hook/****89ab",
 		"https://user:pw@erp.example.com/hooks/dd?token=short":                                      "https://erp.example.com/hooks/dd?token=****",
+		"https://hooks.example.com/services/T0ABC1234/B0DEF5678/abcdefghijklmnopqrstuvwx":           "https://hooks.example.com/services/****1234/****5678/****uvwx",
+		"https://hooks.zapier.com/hooks/catch/123456/abcdef/":                                       "https://hooks.zapier.com/hooks/catch/****/abcdef/",
 	} {
 		if got := notify.MaskURL(in); got != want {
 			t.Errorf("MaskURL(%q) = %q, want %q", in, got, want)

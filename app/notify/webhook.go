@@ -293,6 +293,16 @@ func (s *Service) ListWebhooks(ctx context.Context, a auth.Actor, storeID int64)
 	return out, nil
 }
 
+// checkPersonalData: a webhook that carries full phone numbers and names out of
+// the system is a standing export, so only someone who may reveal and export
+// personal data may switch it on.
+func checkPersonalData(a auth.Actor, include bool) error {
+	if include && !(a.Has(auth.PermPIReveal) && a.Has(auth.PermCustomerExport)) {
+		return apperr.Field("includePersonalData", "webhook.personal_data_forbidden")
+	}
+	return nil
+}
+
 // CreateWebhook adds a webhook with a new secret, returned this once.
 func (s *Service) CreateWebhook(ctx context.Context, a auth.Actor, in WebhookInput) (WebhookSecret, error) {
 	var out WebhookSecret
@@ -304,6 +314,9 @@ func (s *Service) CreateWebhook(ctx context.Context, a auth.Actor, in WebhookInp
 		return out, err
 	}
 	if err := checkWebhookScope(a, in.StoreID); err != nil {
+		return out, err
+	}
+	if err := checkPersonalData(a, in.IncludePersonalData); err != nil {
 		return out, err
 	}
 	out.Secret = newSecret()
@@ -333,6 +346,9 @@ func (s *Service) UpdateWebhook(ctx context.Context, a auth.Actor, id int64, in 
 		return Webhook{}, err
 	}
 	in.Normalize()
+	if err := checkPersonalData(a, in.IncludePersonalData); err != nil {
+		return Webhook{}, err
+	}
 	var out Webhook
 	err := s.db.WriteTx(ctx, func(tx *sql.Tx) error {
 		before, err := getWebhook(ctx, tx, id)

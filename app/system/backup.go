@@ -189,6 +189,7 @@ type BackupFile struct {
 // survives a restore and can be read when the database cannot.
 type backupState struct {
 	LastSlot    int64               `json:"lastSlot"` // the scheduled time last attempted (unix ms)
+	Since       int64               `json:"since"`    // when the schedule first ran on this data dir
 	SlotTries   int                 `json:"slotTries"`
 	RetryAt     int64               `json:"retryAt"`
 	Last        *BackupOutcome      `json:"last"`
@@ -413,7 +414,7 @@ func (b *Backups) Status(ctx context.Context, a auth.Actor) (BackupStatus, error
 		}
 		out.ExtraDir = es
 	}
-	if st.LastSuccess == nil || now.Sub(time.UnixMilli(st.LastSuccess.At)) > 26*time.Hour {
+	if st.LastSuccess == nil || staleAge(now.Sub(time.UnixMilli(st.LastSuccess.At))) {
 		out.Warnings = append(out.Warnings, "backup.warn.no_recent")
 	}
 	if st.Last != nil && !st.Last.OK {
@@ -427,6 +428,9 @@ func (b *Backups) Status(ctx context.Context, a auth.Actor) (BackupStatus, error
 	}
 	return out, nil
 }
+
+// staleAge: over 26 hours, or in the future (the clock was wrong when it was made).
+func staleAge(age time.Duration) bool { return age > 26*time.Hour || age < -time.Hour }
 
 // slot returns the most recent scheduled time at or before now.
 func (b *Backups) slot(set BackupSettings, now time.Time) time.Time {
@@ -476,7 +480,13 @@ func (b *Backups) RunDue(ctx context.Context) (bool, error) {
 	case st.LastSlot == 0:
 		// A new install: the first backup is at the next scheduled time (the
 		// status page shows it), not in the first minute of an empty database.
-		return false, b.saveState(func(s *backupState) { s.LastSlot = slot })
+		return false, b.saveState(func(s *backupState) { s.LastSlot, s.Since = slot, now.UnixMilli() })
+	case st.LastSlot > slot+24*3_600_000:
+		// The last slot is more than a day ahead of the clock: the clock was wrong
+		// (a wrong year in the BIOS) and has been corrected. Start again from now
+		// rather than wait for the wrong date to come round; a small correction
+		// (NTP setting a fast clock back) stays within the day and runs nothing twice.
+		st.LastSlot, st.SlotTries, st.RetryAt = slot, 0, 0
 	case st.LastSlot < slot:
 		st.LastSlot, st.SlotTries, st.RetryAt = slot, 0, 0
 	case st.RetryAt > 0 && now.UnixMilli() >= st.RetryAt && st.SlotTries < 3:
@@ -489,7 +499,7 @@ func (b *Backups) RunDue(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	_, runErr := b.Run(ctx, KindScheduled)
-	if runErr != nil && !errors.Is(runErr, errBusy) {
+	if runErr != nil {
 		tries := st.SlotTries
 		_ = b.saveState(func(s *backupState) {
 			if tries < 3 {
@@ -504,10 +514,11 @@ func (b *Backups) RunDue(ctx context.Context) (bool, error) {
 // been running for over 26 hours without one succeeding (a failing disk, a
 // full one, a recovery key edited into nonsense).
 func (b *Backups) checkStale(ctx context.Context, st backupState, now time.Time) {
-	if st.LastSlot == 0 || now.Sub(time.UnixMilli(st.LastSlot)) < 26*time.Hour {
-		return // a new install has had no chance yet
+	ref := st.Since // a new install has had no chance yet
+	if st.LastSuccess != nil && st.LastSuccess.At > ref {
+		ref = st.LastSuccess.At
 	}
-	if st.LastSuccess != nil && now.Sub(time.UnixMilli(st.LastSuccess.At)) < 26*time.Hour {
+	if ref == 0 || now.Sub(time.UnixMilli(ref)) < 26*time.Hour {
 		return
 	}
 	b.alert(ctx, "notify.msg.backup_stale", map[string]any{})
@@ -570,6 +581,12 @@ func (b *Backups) run(ctx context.Context, kind string) (BackupOutcome, error) {
 	res, err := b.make(ctx, kind, setPhase)
 	if err == nil {
 		out.Name, out.Size, out.Verified = filepath.Base(res.Path), res.Size, true
+		_ = b.saveState(func(s *backupState) {
+			if s.Files == nil {
+				s.Files = map[string]fileInfo{}
+			}
+			s.Files[out.Name] = fileInfo{SHA256: res.SHA256, VerifiedAt: b.clock.Now().UnixMilli()}
+		})
 		setPhase("copy", 92)
 		set, serr := b.Settings(ctx, b.db.R)
 		if serr == nil && set.ExtraDir != "" {
@@ -596,10 +613,6 @@ func (b *Backups) run(ctx context.Context, kind string) (BackupOutcome, error) {
 		s.Last = &o
 		if out.OK {
 			s.LastSuccess = &o
-			if s.Files == nil {
-				s.Files = map[string]fileInfo{}
-			}
-			s.Files[out.Name] = fileInfo{SHA256: res.SHA256, VerifiedAt: b.clock.Now().UnixMilli()}
 		}
 	})
 	if err != nil {
@@ -686,13 +699,23 @@ func (b *Backups) dirs() map[string]string {
 // RestoreDirs are the data-dir folders a restore replaces.
 var RestoreDirs = []string{"files"}
 
+// rotate applies the retention policy. Only backups this installation made and
+// test-restored take part: one that was never verified (the machine died between
+// writing and checking it) neither counts as a day's keeper nor is deleted, and
+// another installation's backups in a shared extra folder are left alone.
 func (b *Backups) rotate(set BackupSettings) {
 	p := backup.Policy{Daily: set.KeepDaily, Weekly: set.KeepWeekly, Monthly: set.KeepMonthly, Special: set.KeepSpecial}
+	st := b.loadState()
 	for _, dir := range []string{b.Dir(), set.ExtraDir} {
 		if dir == "" {
 			continue
 		}
-		entries := listEntries(dir)
+		var entries []backup.Entry
+		for _, e := range listEntries(dir) {
+			if st.Files[e.Name].VerifiedAt > 0 {
+				entries = append(entries, e)
+			}
+		}
 		_, remove := backup.Plan(entries, b.clock.Now(), p, b.loc)
 		for _, e := range remove {
 			if err := os.Remove(filepath.Join(dir, e.Name)); err != nil && !os.IsNotExist(err) {
@@ -703,6 +726,20 @@ func (b *Backups) rotate(set BackupSettings) {
 			b.log.Info("old backup removed by rotation", "file", e.Name)
 		}
 	}
+	// Forget the files that are gone from both folders.
+	_ = b.saveState(func(s *backupState) {
+		for name := range s.Files {
+			_, err1 := os.Stat(filepath.Join(b.Dir(), name))
+			gone := os.IsNotExist(err1)
+			if gone && set.ExtraDir != "" {
+				_, err2 := os.Stat(filepath.Join(set.ExtraDir, name))
+				gone = os.IsNotExist(err2)
+			}
+			if gone {
+				delete(s.Files, name)
+			}
+		}
+	})
 }
 
 func listEntries(dir string) []backup.Entry {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -25,8 +26,8 @@ func (b *Backups) Routes() []api.Route {
 	return []api.Route{
 		{Method: http.MethodGet, Path: "/system/backup", Perm: p, Summary: "Backup status: last and next run, progress, folders, warnings", Out: BackupStatus{}, Handler: b.hStatus},
 		{Method: http.MethodPut, Path: "/system/backup/settings", Perm: p, Summary: "Change the backup schedule, retention, extra folder and recovery key", In: BackupSettings{}, Out: BackupStatus{}, Handler: b.hSaveSettings},
-		{Method: http.MethodPost, Path: "/system/backup/recovery-key", Perm: p, Summary: "Generate an offline recovery key (shown once, not stored)", Out: RecoveryKey{}, Handler: b.hNewRecoveryKey},
-		{Method: http.MethodPost, Path: "/system/backup/recovery-key/confirm", Perm: p, Summary: "Confirm the recovery key by pasting it back; its public half is used from now on", In: ConfirmRecoveryInput{}, Out: BackupStatus{}, Handler: b.hConfirmRecoveryKey},
+		{Method: http.MethodPost, Path: "/system/backup/recovery-key", Perm: p, Summary: "Generate an offline recovery key (shown once, not stored)", Out: RecoveryKey{}, Handler: b.hNewRecoveryKey, Status: http.StatusOK},
+		{Method: http.MethodPost, Path: "/system/backup/recovery-key/confirm", Perm: p, Summary: "Confirm the recovery key by pasting it back; its public half is used from now on", In: ConfirmRecoveryInput{}, Out: BackupStatus{}, Handler: b.hConfirmRecoveryKey, Status: http.StatusOK},
 		{Method: http.MethodPost, Path: "/system/backup/run", Perm: p, Summary: "Start a backup now (202; 409 backup.busy while one runs)", Out: BackupRun{}, Handler: b.hRun, Status: http.StatusAccepted},
 		{Method: http.MethodGet, Path: "/system/backups", Perm: p, Summary: "The backups in the data dir, newest first", Out: api.List[BackupFile]{}, Handler: b.hList},
 		{Method: http.MethodGet, Path: "/system/backups/:name/download", Perm: p, Summary: "Download an encrypted backup (audited)", Handler: b.hDownload},
@@ -136,6 +137,9 @@ func (b *Backups) hRestore(c echo.Context) error {
 	if err := auth.Require(api.Actor(c), auth.PermBackup); err != nil {
 		return err
 	}
+	// A backup of a few GB takes a while over the LAN: this request alone may
+	// read for longer than the server's read timeout.
+	_ = http.NewResponseController(c.Response()).SetReadDeadline(time.Now().Add(2 * time.Hour))
 	mr, err := req.MultipartReader()
 	if err != nil {
 		return apperr.Wrap(apperr.Invalid, "request.invalid_multipart", err)

@@ -483,3 +483,50 @@ func TestBackup_PreUpgradeBackupBeforeMigrating(t *testing.T) {
 		t.Fatalf("not migrated: %d", v)
 	}
 }
+
+// Failing nightly backups raise the "no good backup for 26 hours" alert, and a
+// clock that ran a year ahead and was corrected does not stop the schedule.
+func TestBackup_StaleAlertAndACorrectedClock(t *testing.T) {
+	t.Parallel()
+	env := apptest.NewDemo(t)
+	b := env.App.Backups
+	ctx := context.Background()
+	b.RunDue(ctx) // a new install: records the schedule's start
+	broken := map[string]any{"enabled": true, "time": "02:30", "keepDaily": 7, "keepWeekly": 4, "keepMonthly": 12,
+		"keepSpecial": 3, "compression": "gzip", "recoveryRecipient": "age1broken"}
+	if err := db.SaveSetting(ctx, env.App.DB.W, "backup", 0, broken, 0, 1); err != nil {
+		t.Fatal(err)
+	}
+	stale := func() int {
+		return countRows(t, env.App.DB.R, `SELECT count(*) FROM notification WHERE title_key = 'notify.msg.backup_stale'`)
+	}
+	for i := 0; i < 2; i++ {
+		env.Clock.Set(time.Date(2026, 11, 23+i, 18, 31, 0, 0, time.UTC))
+		if ran, err := b.RunDue(ctx); !ran || err == nil {
+			t.Fatalf("night %d: ran=%v err=%v, want a failed run", i, ran, err)
+		}
+	}
+	if stale() != 1 { // 2026-11-24 18:31 UTC is 33.5 h after the install
+		t.Fatalf("%d stale alerts after two failed nights, want 1", stale())
+	}
+	b.RunDue(ctx)
+	if stale() != 1 {
+		t.Fatal("the stale alert repeated within the day")
+	}
+	ok := broken
+	ok["recoveryRecipient"] = ""
+	if err := db.SaveSetting(ctx, env.App.DB.W, "backup", 0, ok, 0, 2); err != nil {
+		t.Fatal(err)
+	}
+	env.Clock.Set(time.Date(2027, 11, 25, 18, 31, 0, 0, time.UTC)) // the BIOS clock a year ahead
+	if ran, err := b.RunDue(ctx); !ran || err != nil {
+		t.Fatalf("a year ahead: ran=%v err=%v", ran, err)
+	}
+	env.Clock.Set(time.Date(2026, 11, 25, 18, 31, 0, 0, time.UTC)) // corrected
+	if ran, err := b.RunDue(ctx); !ran || err != nil {
+		t.Fatalf("after the clock was corrected the schedule stopped: ran=%v err=%v", ran, err)
+	}
+	if ran, _ := b.RunDue(ctx); ran {
+		t.Fatal("a second backup for the same night after the correction")
+	}
+}

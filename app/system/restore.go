@@ -73,17 +73,27 @@ func (b *Backups) LastRestore(ctx context.Context, a auth.Actor) (*RestoreResult
 }
 
 // ApplyRestore swaps an opened backup in for the live data; the caller has stopped
-// serving and closed the database. The current database (with its -wal and -shm)
-// and files are moved aside into <data>/backups/pre-restore-<time>/, the backup's
-// moved in, and then the live files are checked against the backup's manifest
-// again. If that check fails the previous data is put back. The search index is
-// removed: it is rebuilt from the restored database at the next start.
+// serving and closed the database. The current database (with its -wal, -shm and
+// -journal) and files are moved aside into <data>/backups/pre-restore-<time>/,
+// the backup's moved in, and then the live files are checked against the
+// backup's manifest again. If the swap or that check fails, the previous data is
+// put back. It returns the aside dir in every case where it may hold the
+// previous data, so the caller can name it. The search index is removed: it is
+// rebuilt from the restored database at the next start.
 func ApplyRestore(ctx context.Context, dataDir string, ex *backup.Extracted, now time.Time) (string, error) {
 	aside := filepath.Join(BackupDir(dataDir), "pre-restore-"+now.UTC().Format("20060102T150405.000Z"))
 	if err := os.MkdirAll(BackupDir(dataDir), 0o700); err != nil {
 		return "", err
 	}
 	if err := backup.Apply(ex, dataDir, DBName, RestoreDirs, aside); err != nil {
+		// Apply undoes its renames; if that failed too, the previous database
+		// may still be aside: put it back rather than leave no database at all.
+		if _, serr := os.Stat(filepath.Join(dataDir, DBName)); serr != nil {
+			if rerr := RollbackRestore(dataDir, aside); rerr != nil {
+				return aside, fmt.Errorf("system: swap in the backup: %w; putting the previous data back failed too (%v): it is in %s", err, rerr, aside)
+			}
+		}
+		os.Remove(aside) // empty when everything went back
 		return "", fmt.Errorf("system: swap in the backup: %w", err)
 	}
 	if err := backup.CheckDB(ctx, filepath.Join(dataDir, DBName), ex.Manifest); err != nil {
@@ -92,16 +102,19 @@ func ApplyRestore(ctx context.Context, dataDir string, ex *backup.Extracted, now
 		}
 		return "", apperr.Wrap(apperr.Invalid, "backup.check_failed", err)
 	}
-	if err := os.RemoveAll(filepath.Join(dataDir, "search")); err != nil {
-		return aside, fmt.Errorf("system: remove the old search index: %w", err)
+	// The index is derived data. If it cannot be removed (a virus scanner holding
+	// a file on Windows), move it out of the way; failing that it is stale, and
+	// `dealerdesk reindex` or the rebuild button fixes it.
+	search := filepath.Join(dataDir, "search")
+	if err := os.RemoveAll(search); err != nil {
+		os.Rename(search, filepath.Join(aside, "search-stale"))
 	}
-	pruneAside(dataDir, 3)
 	return aside, nil
 }
 
 // RollbackRestore puts the data set aside by ApplyRestore back in place.
 func RollbackRestore(dataDir, aside string) error {
-	names := append([]string{DBName, DBName + "-wal", DBName + "-shm"}, RestoreDirs...)
+	names := append([]string{DBName, DBName + "-wal", DBName + "-shm", DBName + "-journal"}, RestoreDirs...)
 	var errs []error
 	for _, n := range names {
 		src := filepath.Join(aside, n)
@@ -122,25 +135,27 @@ func RollbackRestore(dataDir, aside string) error {
 		}
 	}
 	if len(errs) == 0 {
-		os.Remove(aside)
+		os.RemoveAll(aside)
 	}
 	return errors.Join(errs...)
 }
 
-// pruneAside keeps the newest keep pre-restore copies.
-func pruneAside(dataDir string, keep int) {
+// PruneAside keeps the newest keep pre-restore copies, and never the one named
+// current (a clock set back can make the newest copy sort first). Call it only
+// after a restore succeeded.
+func PruneAside(dataDir string, keep int, current string) {
 	des, err := os.ReadDir(BackupDir(dataDir))
 	if err != nil {
 		return
 	}
 	var dirs []string
 	for _, de := range des {
-		if de.IsDir() && strings.HasPrefix(de.Name(), "pre-restore-") {
+		if de.IsDir() && strings.HasPrefix(de.Name(), "pre-restore-") && de.Name() != filepath.Base(current) {
 			dirs = append(dirs, de.Name())
 		}
 	}
 	sort.Strings(dirs)
-	for len(dirs) > keep {
+	for len(dirs) > keep-1 {
 		os.RemoveAll(filepath.Join(BackupDir(dataDir), dirs[0]))
 		dirs = dirs[1:]
 	}
