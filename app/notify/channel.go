@@ -141,8 +141,12 @@ type ChannelTestInput struct {
 
 // TestResult is the outcome of a test message.
 type TestResult struct {
-	OK         bool   `json:"ok"`
-	Error      string `json:"error"`
+	OK    bool   `json:"ok"`
+	Error string `json:"error"`
+	// ErrorCode says in words what went wrong (an i18n key under
+	// errors.channel.send: dns, timeout, refused, tls, auth, vendor, failed);
+	// Error is the detail.
+	ErrorCode  string `json:"errorCode"`
 	DurationMS int64  `json:"durationMs"`
 }
 
@@ -519,6 +523,7 @@ func (s *Service) TestChannel(ctx context.Context, a auth.Actor, id int64) (Test
 	res := TestResult{OK: sendErr == nil, DurationMS: time.Since(start).Milliseconds()}
 	if sendErr != nil {
 		res.Error = sanitize(sendErr, ch.config.secrets()...)
+		res.ErrorCode = sendErrorCode(sendErr)
 	}
 	if err := s.finishChannel(context.WithoutCancel(ctx), job, resp, res.Error, true); err != nil {
 		return res, err
@@ -561,6 +566,7 @@ func (s *Service) TestChannelConfig(ctx context.Context, a auth.Actor, t Channel
 	res := TestResult{OK: sendErr == nil, DurationMS: time.Since(start).Milliseconds()}
 	if sendErr != nil {
 		res.Error = sanitize(sendErr, in.Config.secrets()...)
+		res.ErrorCode = sendErrorCode(sendErr)
 		s.log.Info("notify channel test failed", "type", in.Type, "err", res.Error)
 	}
 	return res, nil

@@ -243,8 +243,14 @@ func TestChannels_TestMessageIsSentAndLogged(t *testing.T) {
 		t.Fatalf("robot got %+v", got)
 	}
 	admin.Do("POST", fmt.Sprintf("/notify/channels/%d/test", ch.ID), nil).Expect(t, 200).JSON(t, &res)
-	if res.OK || !strings.Contains(res.Error, "invalid webhook url") {
+	if res.OK || !strings.Contains(res.Error, "invalid webhook url") || res.ErrorCode != "channel.send.vendor" {
 		t.Fatalf("failed test message: %+v", res)
+	}
+	// An address nobody answers on says so in words, not only in Go's text.
+	dead := map[string]any{"storeId": 0, "type": "wecom", "name": "x", "config": map[string]any{"url": "http://127.0.0.1:1/cgi-bin/webhook/send?key=k"}}
+	admin.Do("POST", "/notify/channels/test", dead).Expect(t, 200).JSON(t, &res)
+	if res.OK || res.ErrorCode != "channel.send.refused" {
+		t.Fatalf("dead robot: %+v", res)
 	}
 	rows := deliveryRows(t, env, ch.ID)
 	if len(rows) != 2 || rows[0].Kind != "test" || rows[0].Status != "sent" || rows[1].Status != "failed" || rows[1].Attempts != 1 {

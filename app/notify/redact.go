@@ -1,11 +1,16 @@
 package notify
 
 import (
+	"context"
+	"crypto/x509"
 	"errors"
 	"maps"
+	"net"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
+	"syscall"
 	"unicode/utf8"
 
 	"dealerdesk/app/pii"
@@ -217,3 +222,29 @@ func maskDigits(run string) string {
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// sendErrorCode classifies a failed send for the person testing a channel.
+func sendErrorCode(err error) string {
+	var dns *net.DNSError
+	var vendor vendorError
+	var unknownCA x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var certInvalid x509.CertificateInvalidError
+	msg := strings.ToLower(err.Error())
+	switch {
+	case errors.As(err, &vendor):
+		return "channel.send.vendor"
+	case errors.As(err, &dns):
+		return "channel.send.dns"
+	case errors.Is(err, context.DeadlineExceeded) || os.IsTimeout(err):
+		return "channel.send.timeout"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "channel.send.refused"
+	case errors.As(err, &unknownCA) || errors.As(err, &hostname) || errors.As(err, &certInvalid) ||
+		strings.Contains(msg, "tls:") || strings.Contains(msg, "x509:") || strings.Contains(msg, "starttls"):
+		return "channel.send.tls"
+	case strings.Contains(msg, "535") || strings.Contains(msg, "authentication") || strings.Contains(msg, "auth failed"):
+		return "channel.send.auth"
+	}
+	return "channel.send.failed"
+}

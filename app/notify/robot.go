@@ -129,6 +129,12 @@ func feishuSign(secret string, tsSeconds int64) string {
 	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
 
+// vendorError is a robot's own refusal (a bad key, a failed signature, a
+// keyword rule), as opposed to not reaching it at all.
+type vendorError string
+
+func (e vendorError) Error() string { return string(e) }
+
 // robotAnswer is the union of the vendors' reply shapes.
 type robotAnswer struct {
 	ErrCode    *int   `json:"errcode"` // WeCom, DingTalk
@@ -153,13 +159,13 @@ func robotReply(typ string, status int, body []byte) (string, error) {
 	}
 	switch {
 	case status != http.StatusOK && code != nil:
-		return short, fmt.Errorf("HTTP %d, code %d: %s", status, *code, msg)
+		return short, vendorError(fmt.Sprintf("HTTP %d, code %d: %s", status, *code, msg))
 	case status != http.StatusOK:
-		return short, fmt.Errorf("HTTP %d", status)
+		return short, vendorError(fmt.Sprintf("HTTP %d", status))
 	case jsonErr != nil || code == nil:
-		return short, fmt.Errorf("unexpected answer: %s", short)
+		return short, vendorError("unexpected answer: " + short)
 	case *code != 0:
-		return short, fmt.Errorf("code %d: %s", *code, msg)
+		return short, vendorError(fmt.Sprintf("code %d: %s", *code, msg))
 	}
 	return short, nil
 }

@@ -142,6 +142,8 @@ export interface ChannelTestInput {
 export interface ChannelTestResult {
   ok: boolean
   error: string
+  /** what went wrong in words: an i18n key under errors.channel.send (dns, timeout, refused, tls, auth, vendor, failed) */
+  errorCode?: string
   durationMs?: number
 }
 

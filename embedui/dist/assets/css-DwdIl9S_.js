@@ -1,0 +1,1 @@
+import"./css-DGydLAPk.js";import"./css-DVww9_ds.js";
