@@ -34,7 +34,7 @@ type Host struct {
 	app       *App
 	restoring atomic.Bool
 	inflight  atomic.Int64
-	restored  chan struct{} // closed and replaced after every restore (tests wait on it)
+	restored  chan struct{}  // closed and replaced after every restore (tests wait on it)
 	swapping  sync.WaitGroup // a restore in progress; Close waits for it
 }
 

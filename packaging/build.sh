@@ -78,15 +78,19 @@ for t in $TARGETS; do
 		for f in install.cmd uninstall.cmd; do
 			sed 's/$/\r/' "packaging/windows/$f" >"$stage/DealerDesk/$f"
 		done
-		for f in README-Windows.txt 安装说明.txt; do
-			{ printf '\357\273\277'; sed "s/\$/\r/; s/@VERSION@/$VERSION/g" "packaging/windows/$f"; } >"$stage/DealerDesk/$f"
+		# The Chinese guide is kept as README-zh.txt in the repository (ASCII paths
+		# stay readable in every git tool) and ships as 安装说明.txt.
+		for f in README-Windows.txt:README-Windows.txt README-zh.txt:安装说明.txt; do
+			{ printf '\357\273\277'; sed "s/\$/\r/; s/@VERSION@/$VERSION/g" "packaging/windows/${f%%:*}"; } >"$stage/DealerDesk/${f#*:}"
 		done
 		rm -f "$DIST/$name.zip"
 		echo "  zip $name.zip"
-		if command -v zip >/dev/null; then
-			(cd "$stage" && zip -q -r -X "$DIST/$name.zip" DealerDesk)
-		else
+		# Python's zipfile marks the Chinese file name as UTF-8 (flag bit 11), which
+		# Windows Explorer honours; Info-ZIP's zip does not set it.
+		if command -v python3 >/dev/null; then
 			(cd "$stage" && python3 -m zipfile -c "$DIST/$name.zip" DealerDesk)
+		else
+			(cd "$stage" && zip -q -r -X "$DIST/$name.zip" DealerDesk)
 		fi
 		built+=("$name.zip")
 		if [ "$NSIS" != 0 ] && command -v makensis >/dev/null; then

@@ -382,7 +382,7 @@ func (s *Service) claimChannels(ctx context.Context) ([]channelJob, error) {
 		// attempt of the minute is a minute old.
 		if _, err := tx.ExecContext(ctx, `UPDATE notify_delivery AS d
 			SET next_at = (SELECT min(x.attempted_at) FROM notify_delivery x WHERE x.channel_id = d.channel_id AND x.attempted_at > ?1 - 60000) + 60000
-			WHERE d.status IN ('pending', 'sending') AND d.status = 'pending' AND d.next_at <= ?1
+			WHERE d.status = 'pending' AND d.next_at <= ?1
 				AND (SELECT count(*) FROM notify_delivery x WHERE x.channel_id = d.channel_id AND x.attempted_at > ?1 - 60000) >= ?2`, now, rateLimit); err != nil {
 			return fmt.Errorf("notify: postpone deliveries: %w", err)
 		}
