@@ -6,6 +6,7 @@ package e2e_test
 // receiving end, in the database and through the API with a fresh session.
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -15,6 +16,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -651,5 +653,44 @@ func verifySignature(t *testing.T, r received, secret string) {
 	}
 	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Errorf("the %s request has Content-Type %q", r.header.Get("X-DealerDesk-Event"), ct)
+	}
+}
+
+// TestJourney_OpsPagesInEnglish: an administrator who works in English sees the
+// backup, channel and webhook pages in English, with no untranslated key and no
+// Chinese-only label left over.
+func TestJourney_OpsPagesInEnglish(t *testing.T) {
+	t.Parallel()
+	env := apptest.NewDemo(t)
+	if _, err := env.App.DB.W.Exec(`UPDATE app_user SET locale = 'en' WHERE username = 'admin'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.App.Backups.Run(context.Background(), "manual"); err != nil {
+		t.Fatal(err)
+	}
+	base := env.Server.URL
+	b := newBrowser(t)
+	p := b.newPage("admin-en", desktop)
+	signIn(p, base, "admin")
+	for _, pg := range []struct{ path, title, step string }{
+		{"/system/backup", "Backup", "backup-en"},
+		{"/system/channels", "Notification channels", "channels-en"},
+		{"/system/webhooks", "Webhook", "webhooks-en"},
+	} {
+		p.open(base, pg.path)
+		p.waitJS(pg.path+" is in English", fmt.Sprintf(`document.documentElement.lang === 'en' && document.body.innerText.includes(%s)`, js(pg.title)))
+		p.settle()
+		text := p.text()
+		if m := regexp.MustCompile(`\b(backup|channels|webhooks?|errors|notify)\.[a-z][A-Za-z_.]*`).FindString(text); m != "" {
+			p.fail("%s shows the untranslated key %q", pg.path, m)
+		}
+		main := eval[string](p, `(document.querySelector('main') || document.body).innerText`)
+		// The data dir, file names and the age key are not translated; labels are.
+		for _, line := range strings.Split(main, "\n") {
+			if regexp.MustCompile(`\p{Han}`).MatchString(line) && !strings.Contains(line, "/") && !strings.Contains(line, "杭州") && !strings.Contains(line, "店") {
+				p.fail("%s has a Chinese label in English: %q", pg.path, line)
+			}
+		}
+		p.shot(pg.step)
 	}
 }
