@@ -198,7 +198,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	for _, ip := range lanAddrs() {
 		fmt.Fprintf(stdout, "  on the LAN: %s://%s:%s\n", scheme, ip, port)
 	}
-	if token != "" {
+	switch {
+	case token != "" && os.Getenv("INVOCATION_ID") != "":
+		// Under systemd standard output is the journal, which outlives the
+		// token's use: name the file instead.
+		fmt.Fprintf(stdout, "First-run setup: open the address above. From another computer, enter the setup token saved in %s.\n",
+			filepath.Join(cfg.DataDir, "setup-token"))
+	case token != "":
 		fmt.Fprintf(stdout, "First-run setup: open the address above. From another computer, enter the setup token %s\n(also saved in %s).\n",
 			token, filepath.Join(cfg.DataDir, "setup-token"))
 	}
