@@ -3,7 +3,7 @@
 //
 // Import direction (enforced by TestImportDirection):
 //
-//	main → cli → app → httpapi → demo → domains (crm, inventory) → system →
+//	main → cli → app → httpapi → demo → domains (crm, inventory, sales) → system →
 //	org, attach, notify, approval, timeline, task, findex → api → auth → audit →
 //	db, jobs → apperr, clock, config, pii, sheet → search, backup, embedui
 //
