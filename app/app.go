@@ -58,11 +58,13 @@ type App struct {
 	Approval *approval.Service
 	Search   *findex.Service
 	CRM      *crm.Service
-	Server   *httpapi.Server
-	jobs     *jobs.Runner
-	bgStop   context.CancelFunc
-	jobsStop context.CancelFunc
-	onClose  []func()
+	// Inventory is the vehicle catalogue and stock; sales calls its SellTx.
+	Inventory *inventory.Service
+	Server    *httpapi.Server
+	jobs      *jobs.Runner
+	bgStop    context.CancelFunc
+	jobsStop  context.CancelFunc
+	onClose   []func()
 }
 
 // New opens the data dir, migrates the database and wires every service.
@@ -128,13 +130,14 @@ func (a *App) init(ctx context.Context, opt Options) error {
 	a.Search = findex.NewService(a.DB, filepath.Join(a.Config.DataDir, "search"), a.Clock, a.Log)
 	a.CRM = crm.NewService(crm.Deps{DB: a.DB, Clock: a.Clock, Log: a.Log, Notify: a.Notify, Approval: a.Approval, Index: a.Search,
 		Tasks: a.Tasks, DataDir: a.Config.DataDir, Text: cat.Text})
+	a.Inventory = inventory.NewService(inventory.Deps{DB: a.DB, Clock: a.Clock, Log: a.Log, Notify: a.Notify, Index: a.Search, Text: cat.Text})
 	var routes []api.Route
 	routes = append(routes, a.System.Routes()...)
 	routes = append(routes, a.Backups.Routes()...)
 	routes = append(routes, a.Org.SessionRoutes()...)
 	routes = append(routes, a.Org.Routes()...)
 	routes = append(routes, a.Attach.Routes()...)
-	routes = append(routes, inventory.NewService(a.DB, a.Log).Routes()...)
+	routes = append(routes, a.Inventory.Routes()...)
 	routes = append(routes, a.Notify.Routes()...)
 	routes = append(routes, a.Tasks.Routes()...)
 	routes = append(routes, a.Approval.Routes()...)
@@ -154,6 +157,7 @@ func (a *App) StartJobs(ctx context.Context) error {
 	list = append(list, a.Tasks.Jobs()...)
 	list = append(list, a.Approval.Jobs()...)
 	list = append(list, a.CRM.Jobs()...)
+	list = append(list, a.Inventory.Jobs()...)
 	// Closing the App cancels the jobs' context, so a long job (a backup, an SLA
 	// sweep) stops at its next check instead of running on against a closed
 	// database.

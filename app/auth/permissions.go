@@ -87,9 +87,11 @@ var DefaultRoles = []DefaultRole{
 	{RoleAdmin, "系统管理员", ScopeGroup, allPerms()},
 	{"gm", "总经理", ScopeStore, []string{PermOrgRead, PermUserRead, PermRoleRead, PermAuditRead, PermPIReveal, PermCostRead,
 		PermCustomerRead, PermCustomerWrite, PermCustomerAssign, PermCustomerExport, PermLeadCreate, PermApprovalAct, PermApprovalManage,
-		PermVehicleRead, PermSalesWrite, PermServiceRead, PermPartsRead, PermFinanceRead, PermOfficeUse, PermReportRead, PermAttachWrite}},
+		PermVehicleRead, PermVehicleWrite, PermSalesWrite, PermServiceRead, PermPartsRead, PermFinanceRead, PermOfficeUse, PermReportRead, PermAttachWrite}},
+	// The sales manager keeps the store's vehicle stock (arrivals, allocation
+	// sheets, ageing thresholds); consultants reserve and sell with sales.write.
 	{"sales_manager", "销售经理", ScopeStore, []string{PermOrgRead, PermUserRead, PermPIReveal, PermCustomerRead, PermCustomerWrite,
-		PermCustomerAssign, PermCustomerExport, PermLeadCreate, PermApprovalAct, PermVehicleRead, PermSalesWrite, PermOfficeUse,
+		PermCustomerAssign, PermCustomerExport, PermLeadCreate, PermApprovalAct, PermVehicleRead, PermVehicleWrite, PermSalesWrite, PermOfficeUse,
 		PermReportRead, PermAttachWrite}},
 	// Consultants and DCC agents call their customers: they may reveal a phone
 	// (each reveal is audited); lists and exports stay masked for them.

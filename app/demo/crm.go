@@ -401,5 +401,9 @@ func FillAll(ctx context.Context, d *db.DB, scale Scale, now time.Time) (Summary
 		return sum, CRMSummary{}, err
 	}
 	c, err := FillCRM(ctx, d, now, leadsPerStore(scale))
+	if err != nil {
+		return sum, c, err
+	}
+	_, err = FillStock(ctx, d, now, 36)
 	return sum, c, err
 }

@@ -37,6 +37,11 @@ type Option func(*kind)
 // "/crm/customers/%d".
 func LinkFormat(format string) Option { return func(k *kind) { k.link = format } }
 
+// StoreWide makes a kind's records visible store-wide to own- and team-scope
+// actors: records with no owner (vehicles in stock) that everyone of the store
+// works with.
+func StoreWide() Option { return func(k *kind) { k.storeWide = true } }
+
 // Version sets the version of a kind's documents (default 1). Raise it when the
 // kind's LoadFunc/AllFunc put something new into the documents: the next Start
 // rebuilds the index.
@@ -49,6 +54,8 @@ type kind struct {
 	all     AllFunc
 	link    string
 	version int
+	// storeWide: own/team actors see the records of their home store.
+	storeWide bool
 }
 
 // Service keeps the index in sync and searches it.

@@ -38,6 +38,9 @@ func (s *Service) Search(ctx context.Context, a auth.Actor, text string, limit i
 	for name, k := range s.kinds {
 		if a.Has(k.perm) {
 			scopes[name] = Scope(a)
+			if k.storeWide && (a.Scope == auth.ScopeOwn || a.Scope == auth.ScopeTeam) {
+				scopes[name] = search.Scope{StoreIDs: []int64{a.HomeStoreID}}
+			}
 			links[name] = k.link
 		}
 	}

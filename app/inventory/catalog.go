@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"log/slog"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -13,22 +12,6 @@ import (
 	"dealerdesk/app/auth"
 	"dealerdesk/app/db"
 )
-
-// Service serves the inventory domain.
-type Service struct {
-	db  *db.DB
-	log *slog.Logger
-}
-
-// NewService returns the inventory service.
-func NewService(d *db.DB, log *slog.Logger) *Service { return &Service{db: d, log: log} }
-
-// Routes is the inventory route table.
-func (s *Service) Routes() []api.Route {
-	return []api.Route{
-		{Method: http.MethodGet, Path: "/catalog", Perm: auth.PermVehicleRead, Summary: "The vehicle catalogue: brands, series, models with MSRP and colours", Out: api.List[Brand]{}, Handler: s.hCatalog},
-	}
-}
 
 // Brand is a make with its series.
 type Brand struct {

@@ -21,7 +21,9 @@ var Kinds = []Kind{
 	{Code: "lead.sla_escalated", Group: "crm", Mandatory: true},
 	{Code: "customer.reassigned", Group: "crm"},
 	{Code: "customer.pooled", Group: "crm"},
-	{Code: "import.done", Group: "crm"}, // a customer import the user started has finished or failed
+	{Code: "import.done", Group: "crm"},                       // a customer import the user started has finished or failed
+	{Code: "vehicle.reservation_expired", Group: "inventory"}, // a car the consultant reserved went back to stock
+	{Code: "vehicle.ageing", Group: "inventory"},              // a car passed the store's ageing threshold (to sales managers)
 	{Code: "task.reminder", Group: "task"},
 	{Code: "approval.pending", Group: "approval", Mandatory: true},
 	{Code: "approval.reminder", Group: "approval", Mandatory: true},
