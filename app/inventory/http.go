@@ -14,8 +14,8 @@ import (
 
 // Routes is the inventory route table.
 func (s *Service) Routes() []api.Route {
-	return []api.Route{
-		{Method: http.MethodGet, Path: "/catalog", Perm: auth.PermVehicleRead, Summary: "The vehicle catalogue: brands, series, models with MSRP and colours", Out: api.List[Brand]{}, Handler: s.hCatalog},
+	return append([]api.Route{
+		{Method: http.MethodGet, Path: "/catalog", Perm: auth.PermVehicleRead, Summary: "The vehicle catalogue: brands, series, models with MSRP, colours and options (all=1: retired ones too)", Out: api.List[Brand]{}, Handler: s.hCatalog},
 		{Method: http.MethodGet, Path: "/vehicles", Perm: auth.PermVehicleRead, Summary: "List the stock in scope: filters (status, model, colour, age, VIN suffix, text), sorts, keyset paging, capped count", Query: ListFilter{}, Out: VehicleList{}, Handler: s.hList},
 		{Method: http.MethodGet, Path: "/vehicles/export", Perm: auth.PermVehicleRead, Summary: "Export the filtered stock list to Excel (audited; cost only with cost.read)", Query: ListFilter{}, Handler: s.hExport},
 		{Method: http.MethodGet, Path: "/vehicles/settings", Perm: auth.PermVehicleRead, Summary: "A store's stock settings: ageing thresholds", Out: Settings{}, Handler: s.hGetSettings},
@@ -29,7 +29,7 @@ func (s *Service) Routes() []api.Route {
 		{Method: http.MethodPost, Path: "/vehicles/:id/reserve", Perm: auth.PermSalesWrite, Summary: "Reserve an in-stock car for a customer until a time (409 vehicle.not_available otherwise)", In: ReserveInput{}, Out: Vehicle{}, Handler: s.hReserve},
 		{Method: http.MethodPost, Path: "/vehicles/:id/release", Perm: auth.PermSalesWrite, Summary: "Release a reservation: the car is in stock again", In: ReleaseInput{}, Out: Vehicle{}, Handler: s.hRelease},
 		{Method: http.MethodPost, Path: "/vehicles/:id/sell", Perm: auth.PermSalesWrite, Summary: "Mark a car sold to a customer (from in stock, or reserved for that customer)", In: SellInput{}, Out: Vehicle{}, Handler: s.hSell},
-	}
+	}, s.catalogRoutes()...)
 }
 
 func ok(c echo.Context, status int, v any, err error) error {

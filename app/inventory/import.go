@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"mime/multipart"
 	"net/http"
 	"strconv"
@@ -281,21 +280,6 @@ func statusOf(v string) (string, bool) {
 	return "", false
 }
 
-// parseYuan reads an amount in yuan as sheets write it (185,000.00, ¥185000,
-// 18.5万) and returns fen.
-func parseYuan(v string) (int64, bool) {
-	v = strings.NewReplacer(",", "", "，", "", "¥", "", "￥", "", "元", "", " ", "").Replace(strings.TrimSpace(v))
-	mult := 100.0
-	if strings.HasSuffix(v, "万") {
-		v, mult = strings.TrimSuffix(v, "万"), 1000000
-	}
-	f, err := strconv.ParseFloat(v, 64)
-	if err != nil || f < 0 || f > 1e9 || math.IsNaN(f) {
-		return 0, false
-	}
-	return int64(math.Round(f * mult)), true
-}
-
 // parseDay reads a date cell (2024-03-05, 2024/3/5, 2024.3.5, 20240305) as the
 // start of that day in China time.
 func parseDay(v string) (int64, bool) {
@@ -379,7 +363,7 @@ func (s *Service) Import(ctx context.Context, a auth.Actor, storeID int64, mappi
 		}
 		in.Status = st
 		if v := cell(r.cells, "cost"); v != "" && costOK {
-			fen, ok := parseYuan(v)
+			fen, ok := parseFen(v)
 			if !ok {
 				reject("vehicle.import_amount")
 				continue
@@ -387,7 +371,7 @@ func (s *Service) Import(ctx context.Context, a auth.Actor, storeID int64, mappi
 			in.Cost = &fen
 		}
 		if v := cell(r.cells, "msrp"); v != "" {
-			fen, ok := parseYuan(v)
+			fen, ok := parseFen(v)
 			if !ok {
 				reject("vehicle.import_amount")
 				continue
