@@ -455,11 +455,12 @@ func (s *Service) importOne(ctx context.Context, tx db.Querier, a auth.Actor, in
 	if err != nil {
 		return out, err
 	}
-	out.ID = id
 	if store != in.StoreID {
+		// Another store's car: say so, without its id.
 		out.Result, out.Code = "rejected", "vehicle.other_store"
 		return out, nil
 	}
+	out.ID = id
 	cur, err := loadVehicle(ctx, tx, id)
 	if err != nil {
 		return out, err

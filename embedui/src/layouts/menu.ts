@@ -4,6 +4,7 @@ import { House, OfficeBuilding, Connection, User, Stamp, Key, Tickets, Lock, Fin
 import { Avatar, Collection } from '@element-plus/icons-vue'
 import { Shop, Share, CopyDocument, Switch, Setting } from '@element-plus/icons-vue'
 import { Upload } from '@element-plus/icons-vue'
+import { Van } from '@element-plus/icons-vue'
 import { ChatLineRound, FolderChecked, Link } from '@element-plus/icons-vue'
 
 export interface MenuItem {
@@ -36,6 +37,14 @@ export const MENU: MenuGroup[] = [
       { route: 'crm-duplicates', path: '/crm/duplicates', label: 'menu.duplicates', icon: CopyDocument, perm: 'customer.assign', test: 'menu-duplicates' },
       { route: 'crm-transfer', path: '/crm/transfer', label: 'menu.transfer', icon: Switch, perm: 'customer.assign', test: 'menu-transfer' },
       { route: 'crm-settings', path: '/crm/settings', label: 'menu.crmSettings', icon: Setting, perm: 'customer.assign', test: 'menu-crm-settings' },
+    ],
+  },
+  {
+    key: 'inventory',
+    label: 'menu.inventory',
+    items: [
+      { route: 'inventory-vehicles', path: '/inventory/vehicles', label: 'menu.vehicles', icon: Van, perm: 'vehicle.read', test: 'menu-vehicles' },
+      { route: 'inventory-import', path: '/inventory/import', label: 'menu.vehicleImport', icon: Upload, perm: 'vehicle.write', test: 'menu-vehicle-import' },
     ],
   },
   {

@@ -46,3 +46,41 @@ export function formatYuan(fen: number | null | undefined): string {
 export function budgetParts(minFen: number, maxFen: number): { min: string; max: string } {
   return { min: formatWan(minFen), max: formatWan(maxFen) }
 }
+
+// ---- exact yuan ⇄ fen (integers only: no float ever touches an amount) ----
+
+/** groupThousands puts commas into a string of digits: "1234567" → "1,234,567". */
+function groupThousands(digits: string): string {
+  return digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',')
+}
+
+/**
+ * formatFen renders integer fen as "¥123,456.78"; whole yuan as "¥123,456" unless cents is true.
+ * '' for null/undefined.
+ */
+export function formatFen(fen: number | null | undefined, cents = false): string {
+  if (fen == null || !Number.isInteger(fen)) return ''
+  const abs = Math.abs(fen)
+  const yuan = groupThousands(String(Math.trunc(abs / 100)))
+  const rest = abs % 100
+  const tail = rest || cents ? '.' + String(rest).padStart(2, '0') : ''
+  return (fen < 0 ? '-¥' : '¥') + yuan + tail
+}
+
+/** fenToYuanInput renders fen for an input box: "123456.78", "123456" (no separators); '' for null. */
+export function fenToYuanInput(fen: number | null | undefined): string {
+  if (fen == null || !Number.isInteger(fen)) return ''
+  const rest = Math.abs(fen) % 100
+  return (fen < 0 ? '-' : '') + String(Math.trunc(Math.abs(fen) / 100)) + (rest ? '.' + String(rest).padStart(2, '0') : '')
+}
+
+/**
+ * parseYuanToFen reads a typed yuan amount ("123,456.78", "¥ 98000", "0.5") into integer fen by
+ * string arithmetic. null when it is not a non-negative amount with at most 2 decimals (or is empty).
+ */
+export function parseYuanToFen(text: string): number | null {
+  const s = text.replace(/[,，\s¥￥元]/g, '')
+  const m = /^(\d{1,12})(?:\.(\d{0,2}))?$/.exec(s)
+  if (!m) return null
+  return Number(m[1]) * 100 + Number((m[2] ?? '').padEnd(2, '0'))
+}

@@ -1,1 +1,0 @@
-import{wr as e}from"./css-DGydLAPk.js";function t(){if(!arguments.length)return[];var t=arguments[0];return e(t)?t:[t]}export{t};

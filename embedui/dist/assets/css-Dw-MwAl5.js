@@ -1,0 +1,1 @@
+import"./css-CSkPxIlU.js";import"./css-C1vo8xY_.js";

@@ -1,1 +1,0 @@
-import"./css-DGydLAPk.js";import"./css-DVww9_ds.js";

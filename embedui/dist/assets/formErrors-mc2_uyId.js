@@ -1,1 +1,0 @@
-import{B as e,ht as t}from"./vue-BDvYvmmu.js";import{l as n}from"./feedback-Cp-mqt7Y.js";function r(){let r=t({});return{errors:r,clear(){for(let e of Object.keys(r))delete r[e]},take(t,i={}){if(this.clear(),!n(t))return!1;let a=Object.entries(t.fields);return e(()=>{for(let[e,t]of a)r[i[e]??e]=t.message||t.code}),a.length>0}}}export{r as t};
