@@ -260,3 +260,125 @@ export const inventoryApi = {
     return postForm<VehicleImportResult>('/vehicles/import', form, lang)
   },
 }
+
+// ---- the vehicle catalogue editor (app/inventory/catalog_http.go, catalog_edit.go) ----
+
+/** The energy types (labels catalog.energyType.<code>). */
+export const CATALOG_ENERGY_TYPES = ['ice', 'hev', 'phev', 'bev', 'erev'] as const
+export type CatalogEnergyType = (typeof CATALOG_ENERGY_TYPES)[number]
+/** The price-list import fields (labels catalog.sheet.field.<key>); the first three are required. */
+export const CATALOG_IMPORT_FIELDS = ['brand', 'series', 'name', 'year', 'code', 'msrp', 'energy', 'colors', 'body'] as const
+export const CATALOG_IMPORT_REQUIRED = ['brand', 'series', 'name']
+
+export interface CatalogColor {
+  name: string
+  /** fen */
+  surcharge: number
+}
+
+export interface CatalogOption {
+  name: string
+  /** fen */
+  price: number
+  /** fen; null when unknown or hidden (no cost.read) */
+  cost?: number | null
+}
+
+export interface EditModel {
+  id: number
+  seriesId: number
+  name: string
+  modelYear: number
+  code: string
+  /** fen */
+  msrp: number
+  energyType: string
+  active: boolean
+  version: number
+  colors: string[]
+  colorList: CatalogColor[]
+  options: CatalogOption[]
+}
+
+export interface EditSeries {
+  id: number
+  brandId: number
+  name: string
+  bodyType: string
+  active: boolean
+  version: number
+  models: EditModel[]
+}
+
+export interface EditBrand {
+  id: number
+  name: string
+  active: boolean
+  version: number
+  series: EditSeries[]
+}
+
+export interface BrandInput {
+  name: string
+  active?: boolean
+  version?: number
+}
+
+export interface SeriesInput {
+  brandId: number
+  name: string
+  bodyType: string
+  active?: boolean
+  version?: number
+}
+
+export interface ModelInput {
+  seriesId: number
+  name: string
+  modelYear: number
+  code: string
+  /** fen */
+  msrp: number
+  energyType: string
+  active?: boolean
+  version?: number
+}
+
+export interface CatalogImportRow {
+  row: number
+  result: 'created' | 'updated' | 'rejected'
+  code?: string
+  modelId?: number
+}
+
+export interface CatalogImportResult {
+  created: number
+  updated: number
+  rejected: number
+  rows: CatalogImportRow[]
+}
+
+export const catalogApi = {
+  /** all: retired brands, series and models too (editors). */
+  list: (all = false) => http.get<ListResult<EditBrand>>('/catalog', { query: { all: all ? 1 : undefined } }),
+  createBrand: (in_: BrandInput) => http.post<EditBrand>('/catalog/brands', in_),
+  updateBrand: (id: number, in_: BrandInput) => http.put<EditBrand>(`/catalog/brands/${id}`, in_),
+  createSeries: (in_: SeriesInput) => http.post<EditSeries>('/catalog/series', in_),
+  updateSeries: (id: number, in_: SeriesInput) => http.put<EditSeries>(`/catalog/series/${id}`, in_),
+  createModel: (in_: ModelInput) => http.post<EditModel>('/catalog/models', in_),
+  updateModel: (id: number, in_: ModelInput) => http.put<EditModel>(`/catalog/models/${id}`, in_),
+  deleteModel: (id: number) => http.del<void>(`/catalog/models/${id}`),
+  setColors: (id: number, version: number, colors: CatalogColor[]) => http.put<EditModel>(`/catalog/models/${id}/colors`, { version, colors }),
+  setOptions: (id: number, version: number, options: CatalogOption[]) => http.put<EditModel>(`/catalog/models/${id}/options`, { version, options }),
+  importPreview(file: File, lang: string): Promise<VehicleImportPreview> {
+    const form = new FormData()
+    form.append('file', file, file.name)
+    return postForm<VehicleImportPreview>('/catalog/import/preview', form, lang)
+  },
+  import(file: File, mapping: Record<string, number>, lang: string): Promise<CatalogImportResult> {
+    const form = new FormData()
+    form.append('mapping', JSON.stringify(mapping))
+    form.append('file', file, file.name)
+    return postForm<CatalogImportResult>('/catalog/import', form, lang)
+  },
+}

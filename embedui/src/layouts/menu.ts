@@ -4,7 +4,7 @@ import { House, OfficeBuilding, Connection, User, Stamp, Key, Tickets, Lock, Fin
 import { Avatar, Collection } from '@element-plus/icons-vue'
 import { Shop, Share, CopyDocument, Switch, Setting } from '@element-plus/icons-vue'
 import { Upload } from '@element-plus/icons-vue'
-import { Van } from '@element-plus/icons-vue'
+import { Van, Memo } from '@element-plus/icons-vue'
 import { ChatLineRound, FolderChecked, Link } from '@element-plus/icons-vue'
 
 export interface MenuItem {
@@ -45,6 +45,7 @@ export const MENU: MenuGroup[] = [
     items: [
       { route: 'inventory-vehicles', path: '/inventory/vehicles', label: 'menu.vehicles', icon: Van, perm: 'vehicle.read', test: 'menu-vehicles' },
       { route: 'inventory-import', path: '/inventory/import', label: 'menu.vehicleImport', icon: Upload, perm: 'vehicle.write', test: 'menu-vehicle-import' },
+      { route: 'inventory-catalog', path: '/inventory/catalog', label: 'menu.catalog', icon: Memo, perm: 'vehicle.read', test: 'menu-catalog' },
     ],
   },
   {

@@ -1,1 +1,0 @@
-import{Ar as e}from"./css-CSkPxIlU.js";function t(){if(!arguments.length)return[];var t=arguments[0];return e(t)?t:[t]}export{t};

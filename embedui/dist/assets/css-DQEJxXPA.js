@@ -1,0 +1,1 @@
+import"./css-Bu79S6cu.js";

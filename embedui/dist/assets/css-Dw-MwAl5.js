@@ -1,1 +1,0 @@
-import"./css-CSkPxIlU.js";import"./css-C1vo8xY_.js";
