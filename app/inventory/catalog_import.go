@@ -122,33 +122,7 @@ type catalogRow struct {
 }
 
 func (s *Service) hCatalogImportPreview(c echo.Context) error {
-	if err := auth.Require(api.Actor(c), auth.PermVehicleWrite); err != nil {
-		return err
-	}
-	r, err := readUpload(c)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	prev, err := r.Preview(10)
-	if err != nil {
-		return err
-	}
-	out := ImportPreview{Headers: r.Header(), Mapping: suggestCatalog(r.Header()), Rows: [][]string{}}
-	for _, row := range prev {
-		out.Rows = append(out.Rows, row.Cells)
-	}
-	for {
-		_, _, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		out.Total++
-	}
-	return c.JSON(http.StatusOK, out)
+	return previewUpload(c, suggestCatalog)
 }
 
 func suggestCatalog(headers []string) map[string]int {

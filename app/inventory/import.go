@@ -111,6 +111,12 @@ func suggest(headers []string) map[string]int {
 }
 
 func (s *Service) hImportPreview(c echo.Context) error {
+	return previewUpload(c, suggest)
+}
+
+// previewUpload answers an import preview: the sheet's headers, the suggested
+// mapping, the first rows and the row count. Stock and catalogue imports share it.
+func previewUpload(c echo.Context, suggest func([]string) map[string]int) error {
 	if err := auth.Require(api.Actor(c), auth.PermVehicleWrite); err != nil {
 		return err
 	}
