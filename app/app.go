@@ -22,6 +22,10 @@ import (
 	"dealerdesk/app/jobs"
 	"dealerdesk/app/notify"
 	"dealerdesk/app/org"
+	"dealerdesk/app/sales"
+	"dealerdesk/app/sales/order"
+	"dealerdesk/app/sales/sop"
+	"dealerdesk/app/sales/testdrive"
 	"dealerdesk/app/system"
 	"dealerdesk/app/task"
 	"dealerdesk/embedui"
@@ -60,6 +64,12 @@ type App struct {
 	CRM      *crm.Service
 	// Inventory is the vehicle catalogue and stock; sales calls its SellTx.
 	Inventory *inventory.Service
+	// The sales process: the SOP pipeline, test drives, quotes and trade-ins,
+	// orders and delivery.
+	SOP       *sop.Service
+	TestDrive *testdrive.Service
+	Sales     *sales.Service
+	Orders    *order.Service
 	Server    *httpapi.Server
 	jobs      *jobs.Runner
 	bgStop    context.CancelFunc
@@ -131,6 +141,18 @@ func (a *App) init(ctx context.Context, opt Options) error {
 	a.CRM = crm.NewService(crm.Deps{DB: a.DB, Clock: a.Clock, Log: a.Log, Notify: a.Notify, Approval: a.Approval, Index: a.Search,
 		Tasks: a.Tasks, DataDir: a.Config.DataDir, Text: cat.Text})
 	a.Inventory = inventory.NewService(inventory.Deps{DB: a.DB, Clock: a.Clock, Log: a.Log, Notify: a.Notify, Index: a.Search, Text: cat.Text})
+	a.SOP = sop.NewService(sop.Deps{DB: a.DB, Clock: a.Clock, Log: a.Log, Notify: a.Notify, Approval: a.Approval, Index: a.Search, Tasks: a.Tasks, CRM: a.CRM, Text: cat.Text})
+	a.TestDrive = testdrive.NewService(testdrive.Deps{DB: a.DB, Clock: a.Clock, Log: a.Log, Notify: a.Notify, Approval: a.Approval, Index: a.Search, Tasks: a.Tasks,
+		Attach: a.Attach, CRM: a.CRM, Inventory: a.Inventory, SOP: a.SOP, Text: cat.Text})
+	a.Sales = sales.NewService(sales.Deps{DB: a.DB, Clock: a.Clock, Log: a.Log, Notify: a.Notify, Approval: a.Approval, Index: a.Search, Tasks: a.Tasks,
+		Attach: a.Attach, CRM: a.CRM, Inventory: a.Inventory, SOP: a.SOP, Text: cat.Text})
+	a.Orders = order.NewService(order.Deps{DB: a.DB, Clock: a.Clock, Log: a.Log, Notify: a.Notify, Approval: a.Approval, Index: a.Search, Tasks: a.Tasks,
+		Attach: a.Attach, CRM: a.CRM, Inventory: a.Inventory, SOP: a.SOP, Sales: a.Sales, Text: cat.Text})
+	for _, gates := range [][]sop.Gate{a.TestDrive.Gates(), a.Sales.Gates(), a.Orders.Gates()} {
+		for _, g := range gates {
+			a.SOP.RegisterGate(g)
+		}
+	}
 	var routes []api.Route
 	routes = append(routes, a.System.Routes()...)
 	routes = append(routes, a.Backups.Routes()...)
@@ -143,6 +165,10 @@ func (a *App) init(ctx context.Context, opt Options) error {
 	routes = append(routes, a.Approval.Routes()...)
 	routes = append(routes, a.Search.Routes()...)
 	routes = append(routes, a.CRM.Routes()...)
+	routes = append(routes, a.SOP.Routes()...)
+	routes = append(routes, a.TestDrive.Routes()...)
+	routes = append(routes, a.Sales.Routes()...)
+	routes = append(routes, a.Orders.Routes()...)
 	a.Server, err = httpapi.New(httpapi.Deps{Auth: a.Auth, Routes: routes, Catalog: cat, Log: a.Log, UI: embedui.Dist(), Version: Version, LoginRate: opt.LoginRate})
 	return err
 }
@@ -158,6 +184,10 @@ func (a *App) StartJobs(ctx context.Context) error {
 	list = append(list, a.Approval.Jobs()...)
 	list = append(list, a.CRM.Jobs()...)
 	list = append(list, a.Inventory.Jobs()...)
+	list = append(list, a.SOP.Jobs()...)
+	list = append(list, a.TestDrive.Jobs()...)
+	list = append(list, a.Sales.Jobs()...)
+	list = append(list, a.Orders.Jobs()...)
 	// Closing the App cancels the jobs' context, so a long job (a backup, an SLA
 	// sweep) stops at its next check instead of running on against a closed
 	// database.

@@ -574,3 +574,39 @@ type Revealed struct {
 	Phones []string `json:"phones"`
 	IDNo   string   `json:"idNo"`
 }
+
+// CustomerRef is what other sales documents need of a customer: where it
+// belongs, who owns it and its name and state.
+type CustomerRef struct {
+	ID           int64
+	StoreID      int64
+	OwnerID      int64 // 0 while the customer is in the pool
+	DepartmentID int64
+	Name         string
+	Status       string // active, lost, dormant, merged
+	Stage        string // lifecycle: lead, prospect, ordered, delivered, owner
+}
+
+// Record is the customer's place for permission checks.
+func (r CustomerRef) Record() auth.Record {
+	return auth.Record{StoreID: r.StoreID, OwnerID: r.OwnerID, DepartmentID: r.DepartmentID}
+}
+
+func refOf(c Customer) CustomerRef {
+	return CustomerRef{ID: c.ID, StoreID: c.StoreID, OwnerID: deref(c.OwnerID), DepartmentID: deref(c.DepartmentID), Name: c.Name, Status: c.Status, Stage: c.Stage}
+}
+
+// Readable loads a customer the actor may read (customer.read in scope);
+// not_found or forbidden otherwise. Sales documents (test drives, quotes,
+// orders) are read with the rights on their customer.
+func (s *Service) Readable(ctx context.Context, q db.Querier, a auth.Actor, id int64) (CustomerRef, error) {
+	c, err := s.readable(ctx, q, a, id)
+	return refOf(c), err
+}
+
+// Writable loads a customer the actor may change (customer.write in scope);
+// a merged customer is a conflict.
+func (s *Service) Writable(ctx context.Context, q db.Querier, a auth.Actor, id int64) (CustomerRef, error) {
+	c, err := s.writable(ctx, q, a, id)
+	return refOf(c), err
+}

@@ -404,6 +404,8 @@ func FillAll(ctx context.Context, d *db.DB, scale Scale, now time.Time) (Summary
 	if err != nil {
 		return sum, c, err
 	}
-	_, err = FillStock(ctx, d, now, 36)
-	return sum, c, err
+	if _, err = FillStock(ctx, d, now, 36); err != nil {
+		return sum, c, err
+	}
+	return sum, c, FillSales(ctx, d, now)
 }

@@ -6,6 +6,7 @@ import { Shop, Share, CopyDocument, Switch, Setting } from '@element-plus/icons-
 import { Upload } from '@element-plus/icons-vue'
 import { Van, Memo } from '@element-plus/icons-vue'
 import { ChatLineRound, FolderChecked, Link } from '@element-plus/icons-vue'
+import { Operation, Calendar, Document, Refresh, Guide, Coin } from '@element-plus/icons-vue'
 
 export interface MenuItem {
   route: string
@@ -37,6 +38,21 @@ export const MENU: MenuGroup[] = [
       { route: 'crm-duplicates', path: '/crm/duplicates', label: 'menu.duplicates', icon: CopyDocument, perm: 'customer.assign', test: 'menu-duplicates' },
       { route: 'crm-transfer', path: '/crm/transfer', label: 'menu.transfer', icon: Switch, perm: 'customer.assign', test: 'menu-transfer' },
       { route: 'crm-settings', path: '/crm/settings', label: 'menu.crmSettings', icon: Setting, perm: 'customer.assign', test: 'menu-crm-settings' },
+    ],
+  },
+  {
+    key: 'sales',
+    label: 'menu.sales',
+    items: [
+      { route: 'sales-pipeline', path: '/sales/pipeline', label: 'menu.pipeline', icon: Operation, perm: 'customer.read', test: 'menu-pipeline' },
+      { route: 'sales-test-drives', path: '/sales/test-drives', label: 'menu.testDrives', icon: Calendar, perm: 'customer.read', test: 'menu-test-drives' },
+      { route: 'sales-quotes', path: '/sales/quotes', label: 'menu.quotes', icon: Document, perm: 'customer.read', test: 'menu-quotes' },
+      { route: 'sales-orders', path: '/sales/orders', label: 'menu.orders', icon: Tickets, perm: 'customer.read', test: 'menu-orders' },
+      { route: 'sales-trade-ins', path: '/sales/trade-ins', label: 'menu.tradeIns', icon: Refresh, perm: 'customer.read', test: 'menu-trade-ins' },
+      { route: 'sales-test-drive-cars', path: '/sales/test-drive-cars', label: 'menu.testDriveCars', icon: Van, perm: 'vehicle.read', test: 'menu-test-drive-cars' },
+      { route: 'sales-stages', path: '/sales/stages', label: 'menu.stages', icon: Guide, perm: 'customer.assign', test: 'menu-stages' },
+      { route: 'sales-quote-settings', path: '/sales/quote-settings', label: 'menu.quoteSettings', icon: Coin, perm: 'customer.assign', test: 'menu-quote-settings' },
+      { route: 'sales-order-settings', path: '/sales/order-settings', label: 'menu.orderSettings', icon: Setting, perm: 'customer.assign', test: 'menu-order-settings' },
     ],
   },
   {
