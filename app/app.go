@@ -26,6 +26,7 @@ import (
 	"dealerdesk/app/sales/order"
 	"dealerdesk/app/sales/sop"
 	"dealerdesk/app/sales/testdrive"
+	"dealerdesk/app/sales/tradein"
 	"dealerdesk/app/system"
 	"dealerdesk/app/task"
 	"dealerdesk/embedui"
@@ -68,6 +69,7 @@ type App struct {
 	// orders and delivery.
 	SOP       *sop.Service
 	TestDrive *testdrive.Service
+	TradeIns  *tradein.Service
 	Sales     *sales.Service
 	Orders    *order.Service
 	Server    *httpapi.Server
@@ -144,11 +146,13 @@ func (a *App) init(ctx context.Context, opt Options) error {
 	a.SOP = sop.NewService(sop.Deps{DB: a.DB, Clock: a.Clock, Log: a.Log, Notify: a.Notify, Approval: a.Approval, Index: a.Search, Tasks: a.Tasks, CRM: a.CRM, Text: cat.Text})
 	a.TestDrive = testdrive.NewService(testdrive.Deps{DB: a.DB, Clock: a.Clock, Log: a.Log, Notify: a.Notify, Approval: a.Approval, Index: a.Search, Tasks: a.Tasks,
 		Attach: a.Attach, CRM: a.CRM, Inventory: a.Inventory, SOP: a.SOP, Text: cat.Text})
+	a.TradeIns = tradein.NewService(tradein.Deps{DB: a.DB, Clock: a.Clock, Log: a.Log, Notify: a.Notify, Approval: a.Approval, Index: a.Search, Tasks: a.Tasks,
+		Attach: a.Attach, CRM: a.CRM, SOP: a.SOP, Text: cat.Text})
 	a.Sales = sales.NewService(sales.Deps{DB: a.DB, Clock: a.Clock, Log: a.Log, Notify: a.Notify, Approval: a.Approval, Index: a.Search, Tasks: a.Tasks,
-		Attach: a.Attach, CRM: a.CRM, Inventory: a.Inventory, SOP: a.SOP, Text: cat.Text})
+		Attach: a.Attach, CRM: a.CRM, Inventory: a.Inventory, SOP: a.SOP, TradeIns: a.TradeIns, Text: cat.Text})
 	a.Orders = order.NewService(order.Deps{DB: a.DB, Clock: a.Clock, Log: a.Log, Notify: a.Notify, Approval: a.Approval, Index: a.Search, Tasks: a.Tasks,
 		Attach: a.Attach, CRM: a.CRM, Inventory: a.Inventory, SOP: a.SOP, Sales: a.Sales, Text: cat.Text})
-	for _, gates := range [][]sop.Gate{a.TestDrive.Gates(), a.Sales.Gates(), a.Orders.Gates()} {
+	for _, gates := range [][]sop.Gate{a.TestDrive.Gates(), a.TradeIns.Gates(), a.Sales.Gates(), a.Orders.Gates()} {
 		for _, g := range gates {
 			a.SOP.RegisterGate(g)
 		}
@@ -167,6 +171,7 @@ func (a *App) init(ctx context.Context, opt Options) error {
 	routes = append(routes, a.CRM.Routes()...)
 	routes = append(routes, a.SOP.Routes()...)
 	routes = append(routes, a.TestDrive.Routes()...)
+	routes = append(routes, a.TradeIns.Routes()...)
 	routes = append(routes, a.Sales.Routes()...)
 	routes = append(routes, a.Orders.Routes()...)
 	a.Server, err = httpapi.New(httpapi.Deps{Auth: a.Auth, Routes: routes, Catalog: cat, Log: a.Log, UI: embedui.Dist(), Version: Version, LoginRate: opt.LoginRate})
@@ -186,6 +191,7 @@ func (a *App) StartJobs(ctx context.Context) error {
 	list = append(list, a.Inventory.Jobs()...)
 	list = append(list, a.SOP.Jobs()...)
 	list = append(list, a.TestDrive.Jobs()...)
+	list = append(list, a.TradeIns.Jobs()...)
 	list = append(list, a.Sales.Jobs()...)
 	list = append(list, a.Orders.Jobs()...)
 	// Closing the App cancels the jobs' context, so a long job (a backup, an SLA

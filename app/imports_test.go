@@ -18,7 +18,7 @@ var layer = map[string]int{
 	"dealerdesk/app/org":   6, "dealerdesk/app/attach": 6, "dealerdesk/app/notify": 6, "dealerdesk/app/approval": 6,
 	"dealerdesk/app/timeline": 6, "dealerdesk/app/task": 6, "dealerdesk/app/findex": 6,
 	"dealerdesk/app/system": 7, "dealerdesk/app/inventory": 7, "dealerdesk/app/crm": 7, "dealerdesk/app/sales": 7, // domains sit beside system
-	"dealerdesk/app/sales/sop": 7, "dealerdesk/app/sales/testdrive": 7, "dealerdesk/app/sales/order": 7,
+	"dealerdesk/app/sales/sop": 7, "dealerdesk/app/sales/testdrive": 7, "dealerdesk/app/sales/order": 7, "dealerdesk/app/sales/tradein": 7,
 	"dealerdesk/app/demo":    8,
 	"dealerdesk/app/httpapi": 9,
 	"dealerdesk/app":         10,

@@ -17,6 +17,7 @@ import (
 	"dealerdesk/app/jobs"
 	"dealerdesk/app/notify"
 	"dealerdesk/app/sales/sop"
+	"dealerdesk/app/sales/tradein"
 	"dealerdesk/app/task"
 )
 
@@ -33,6 +34,7 @@ type Deps struct {
 	CRM       *crm.Service
 	Inventory *inventory.Service
 	SOP       *sop.Service
+	TradeIns  *tradein.Service
 	Text      func(locale, key string) string
 }
 
