@@ -26,6 +26,9 @@ const (
 	UnsupportedMedia Kind = "unsupported_media"
 	TooMany          Kind = "too_many"
 	Internal         Kind = "internal"
+	// Unprocessable: the request is well-formed but the record's state refuses
+	// it (an SOP gate not met); Details say what is missing.
+	Unprocessable Kind = "unprocessable"
 )
 
 // Status returns the HTTP status code of the kind.
@@ -41,6 +44,8 @@ func (k Kind) Status() int {
 		return http.StatusNotFound
 	case Conflict:
 		return http.StatusConflict
+	case Unprocessable:
+		return http.StatusUnprocessableEntity
 	case TooLarge:
 		return http.StatusRequestEntityTooLarge
 	case UnsupportedMedia:

@@ -1,15 +1,25 @@
 // Package sop is the sales SOP pipeline (DOMAIN.md S1): the stages of a store,
 // their gates and entry tasks, moving a customer between stages, the kanban
 // board and the time spent in each stage.
+//
+// Invariants: won and lost are never stages (they stay the customer's status
+// and lifecycle stage in crm), so renaming or reordering stages changes no
+// outcome; a move is a conditional update on customer_sop.version, so two
+// people moving one customer at once cannot both win; a customer has at most
+// one open stay in sop_history (a partial unique index); a stage holding
+// customers cannot be deleted.
 package sop
 
 import (
 	"context"
 	"database/sql"
 	"log/slog"
+	"sort"
+	"strconv"
 
-	"dealerdesk/app/api"
 	"dealerdesk/app/approval"
+	"dealerdesk/app/audit"
+	"dealerdesk/app/auth"
 	"dealerdesk/app/clock"
 	"dealerdesk/app/crm"
 	"dealerdesk/app/db"
@@ -49,7 +59,8 @@ type Service struct {
 	order []string
 }
 
-// NewService returns the pipeline service.
+// NewService returns the pipeline service with its built-in gates registered
+// (contacted, intent_set, invited, visited, followup_planned).
 func NewService(d Deps) *Service {
 	if d.Clock == nil {
 		d.Clock = clock.System{}
@@ -57,7 +68,11 @@ func NewService(d Deps) *Service {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{d: d, gates: map[string]Gate{}}
+	s := &Service{d: d, gates: map[string]Gate{}}
+	for _, g := range builtinGates() {
+		s.RegisterGate(g)
+	}
+	return s
 }
 
 // RegisterGate adds a gate condition the stage editor offers. It panics on a
@@ -70,6 +85,12 @@ func (s *Service) RegisterGate(g Gate) {
 	s.order = append(s.order, g.Key)
 }
 
+// GateKeys returns the registered gate keys, built-in ones first, then in
+// registration order.
+func (s *Service) GateKeys() []string {
+	return append([]string(nil), s.order...)
+}
+
 // AdvanceTx moves the customer forward to the stage with the given system key
 // (clean, contact, intent, invited, visit, quote, finance, contract, delivery)
 // when the customer is currently at an earlier stage; it never moves backward.
@@ -78,11 +99,45 @@ func (s *Service) RegisterGate(g Gate) {
 // history as automatic, and does nothing when the store has no stage with
 // that key.
 func (s *Service) AdvanceTx(ctx context.Context, tx *sql.Tx, customerID int64, key string) error {
-	return nil // TODO(sop): implemented by the pipeline work
+	return s.advanceTx(ctx, tx, customerID, key)
 }
 
-// Routes are the pipeline's HTTP routes.
-func (s *Service) Routes() []api.Route { return nil }
-
-// Jobs are the pipeline's scheduled checks.
+// Jobs are the pipeline's scheduled checks: none — time in stage is computed
+// from the stays, and entry tasks remind through the task service.
 func (s *Service) Jobs() []jobs.Job { return nil }
+
+func (s *Service) now() int64 { return s.d.Clock.Now().UnixMilli() }
+
+func (s *Service) audit(ctx context.Context, q db.Querier, a auth.Actor, action, entity string, id, storeID int64, before, after any) error {
+	return audit.Write(ctx, q, audit.Entry{Who: a.Who(), At: s.now(), Action: action, Entity: entity,
+		EntityID: strconv.FormatInt(id, 10), StoreID: storeID, Before: before, After: after})
+}
+
+// afterCommit pushes what a committed write produced (task reminders, live
+// notifications).
+func (s *Service) afterCommit() {
+	if s.d.Notify != nil {
+		s.d.Notify.Wake()
+	}
+}
+
+// text is the UI text of key in the actor's language (the key itself when no
+// catalogue is wired, as in unit tests).
+func (s *Service) text(locale, key string) string {
+	if s.d.Text == nil {
+		return key
+	}
+	if locale == "" {
+		locale = "zh-CN"
+	}
+	return s.d.Text(locale, key)
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
