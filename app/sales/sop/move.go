@@ -378,15 +378,15 @@ func (s *Service) advanceTx(ctx context.Context, tx *sql.Tx, customerID int64, k
 
 // Stay is one stay of a customer in a stage.
 type Stay struct {
-	StageID   int64  `json:"stageId"`
-	StageName string `json:"stageName"`
-	FromID    *int64 `json:"fromStageId"`
-	EnteredAt int64  `json:"enteredAt"`
-	LeftAt    *int64 `json:"leftAt"` // nil: still there
-	Days      float64 `json:"days"`  // time in the stage, in days (one decimal)
-	How       string `json:"how"`
-	ByName    string `json:"byName"`
-	Reason    string `json:"reason"`
+	StageID   int64   `json:"stageId"`
+	StageName string  `json:"stageName"`
+	FromID    *int64  `json:"fromStageId"`
+	EnteredAt int64   `json:"enteredAt"`
+	LeftAt    *int64  `json:"leftAt"` // nil: still there
+	Days      float64 `json:"days"`   // time in the stage, in days (one decimal)
+	How       string  `json:"how"`
+	ByName    string  `json:"byName"`
+	Reason    string  `json:"reason"`
 }
 
 // GateStatus is one gate of the current stage and whether it is met.
@@ -405,7 +405,7 @@ type State struct {
 	EnteredAt   int64        `json:"enteredAt"`
 	DaysInStage int          `json:"daysInStage"`
 	Version     int64        `json:"version"`
-	Open        bool         `json:"open"` // on the board: active and not yet delivered
+	Open        bool         `json:"open"`  // on the board: active and not yet delivered
 	Gates       []GateStatus `json:"gates"` // the current stage's gates (to leave it forward)
 	Stages      []Stage      `json:"stages"`
 	History     []Stay       `json:"history"`

@@ -146,7 +146,6 @@ func TestMove_OverrideNeedsManagerAndReason(t *testing.T) {
 	}
 }
 
-
 // TestConcurrent_MoveOneCustomer races many moves of one customer through the
 // HTTP API, all from the same version: exactly one wins, the others get 409,
 // and the history has one open stay that matches the winner.
