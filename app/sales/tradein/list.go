@@ -120,7 +120,7 @@ func (s *Service) List(ctx context.Context, a auth.Actor, f ListFilter) (api.Lis
 type StatsQuery struct {
 	StoreID int64 `json:"storeId" query:"storeId"` // default: the actor's store
 	From    int64 `json:"from" query:"from"`       // ms, inclusive; default the start of this month (UTC+8)
-	To      int64 `json:"to" query:"to"`           // ms, exclusive; default now
+	To      int64 `json:"to" query:"to"`           // ms, exclusive; default just after now
 }
 
 // Stats are a store's trade-in figures for a period.
@@ -155,7 +155,7 @@ func (s *Service) Stats(ctx context.Context, a auth.Actor, q StatsQuery) (Stats,
 	}
 	now := s.d.Clock.Now()
 	if q.To == 0 {
-		q.To = now.UnixMilli()
+		q.To = now.UnixMilli() + 1
 	}
 	if q.From == 0 {
 		n := now.In(cst)

@@ -1,0 +1,216 @@
+// Trade-ins (DOMAIN S8, 置换): the typed client of app/sales/tradein/http.go. JSON mirrors the Go
+// types: camelCase, money in integer fen, times in unix milliseconds. Appraisal photos are
+// attachments of entity "trade_in" (app/attach).
+import { API_BASE, ApiError, http, type ListResult } from './http'
+import { errorText, t } from '@/i18n'
+
+/** Statuses in life order (labels tradein.status.<code>). */
+export const TRADEIN_STATUSES = ['registered', 'appraised', 'purchased', 'declined', 'expired', 'cancelled'] as const
+export type TradeInStatus = (typeof TRADEIN_STATUSES)[number]
+/** Fuel types (labels tradein.fuel.<code>). */
+export const TRADEIN_FUELS = ['petrol', 'diesel', 'hybrid', 'phev', 'ev', 'other'] as const
+/** The fixed condition checklist (labels tradein.check.<code>). */
+export const TRADEIN_CATEGORIES = ['exterior', 'paint', 'interior', 'engine', 'gearbox', 'chassis', 'electrics', 'accident', 'tyres', 'documents'] as const
+export type TradeInCategory = (typeof TRADEIN_CATEGORIES)[number]
+export const TRADEIN_GRADES = ['ok', 'minor', 'major'] as const
+export type TradeInGrade = (typeof TRADEIN_GRADES)[number]
+
+export interface CheckItem {
+  grade: TradeInGrade | ''
+  note: string
+}
+export type Checklist = Record<string, CheckItem>
+
+export interface Appraisal {
+  no: number
+  at: number
+  byName: string
+  checklist: Checklist
+  offeredFen: number
+  validUntil: number
+  /** present only with cost.read */
+  expectedResaleFen?: number | null
+  reconCostFen?: number | null
+  remarks: string
+}
+
+export interface Agreement {
+  agreedFen: number
+  handoverDate: string
+  sellerName: string
+  paymentNote: string
+  agreedAt: number
+  agreedByName: string
+  confirmedByName?: string
+}
+
+export interface TradeIn {
+  id: number
+  storeId: number
+  customerId: number
+  customerName: string
+  consultantId: number | null
+  consultantName: string
+  brand: string
+  series: string
+  model: string
+  year: number
+  firstRegDate: string
+  /** normalized without the dot (浙A12345); show with formatPlate */
+  plate: string
+  vin: string
+  mileageKm: number
+  color: string
+  fuel: string
+  transferCount: number
+  loanOutstanding: boolean
+  notes: string
+  status: TradeInStatus
+  label: string
+  appraisalNo: number
+  offeredFen: number | null
+  validUntil: number | null
+  appraisedAt: number | null
+  appraisedByName: string
+  expectedResaleFen?: number | null
+  reconCostFen?: number | null
+  costHidden: boolean
+  agreement?: Agreement
+  closeReason: string
+  appraisals?: Appraisal[]
+  version: number
+  createdAt: number
+  updatedAt: number
+  warnings?: string[]
+}
+
+export interface VehicleInput {
+  customerId?: number
+  brand: string
+  series: string
+  model: string
+  year: number
+  firstRegDate: string
+  plate: string
+  vin: string
+  mileageKm: number
+  color: string
+  fuel: string
+  transferCount: number
+  loanOutstanding: boolean
+  notes: string
+  version?: number
+}
+
+export interface AppraiseInput {
+  checklist: Checklist
+  offeredFen: number
+  validUntil?: number | null
+  expectedResaleFen?: number | null
+  reconCostFen?: number | null
+  remarks: string
+  version: number
+}
+
+export interface AgreementInput {
+  agreedFen: number
+  handoverDate: string
+  sellerName: string
+  paymentNote: string
+  managerConfirm: boolean
+  version: number
+}
+
+export interface TradeInFilter {
+  storeId?: number
+  status?: string
+  customerId?: number
+  consultantId?: number
+  q?: string
+  cursor?: string
+  limit?: number
+}
+
+export interface TradeInStats {
+  storeId: number
+  from: number
+  to: number
+  registered: number
+  appraisals: number
+  appraisedCars: number
+  avgOfferedFen: number
+  purchased: number
+  purchasedFen: number
+}
+
+export interface Attachment {
+  id: number
+  name: string
+  mime: string
+  size: number
+  hasThumb: boolean
+  createdAt: number
+}
+
+/** formatPlate shows a stored plate with its dot: 浙A12345 → 浙A·12345. */
+export function formatPlate(p: string): string {
+  const cs = Array.from(p)
+  return cs.length > 2 ? cs.slice(0, 2).join('') + '·' + cs.slice(2).join('') : p
+}
+
+/** attachmentURL is where a photo (or its thumbnail) is served. */
+export function attachmentURL(id: number, thumb = false): string {
+  return `${API_BASE}/attachments/${id}/content${thumb ? '?size=thumb' : ''}`
+}
+
+async function uploadPhoto(tradeInId: number, file: File, lang: string): Promise<Attachment> {
+  const form = new FormData()
+  form.append('entity', 'trade_in')
+  form.append('entityId', String(tradeInId))
+  form.append('file', file, file.name)
+  let res: Response
+  try {
+    res = await fetch(API_BASE + '/attachments', {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { Accept: 'application/json', 'Accept-Language': lang },
+      body: form,
+    })
+  } catch {
+    throw new ApiError({ status: 0, code: 'network', message: t('common.networkError') })
+  }
+  let body: { error?: { code?: string; message?: string; requestId?: string; fields?: Record<string, { code: string; message: string }> } } | null = null
+  try {
+    body = await res.json()
+  } catch {
+    body = null
+  }
+  if (res.ok && body) return body as unknown as Attachment
+  const err = body?.error
+  const code = err?.code ?? (res.status === 413 ? 'too_large' : 'invalid')
+  const fileErr = err?.fields?.file
+  return Promise.reject(
+    new ApiError({
+      status: res.status,
+      code,
+      message: fileErr?.message || (err?.message && err.message !== code ? err.message : errorText(code) || code),
+      fields: err?.fields,
+      requestId: err?.requestId,
+    }),
+  )
+}
+
+export const tradeInApi = {
+  list: (f: TradeInFilter) => http.get<ListResult<TradeIn>>('/trade-ins', { query: { ...f } }),
+  get: (id: number) => http.get<TradeIn>(`/trade-ins/${id}`),
+  register: (in_: VehicleInput) => http.post<TradeIn>('/trade-ins', in_),
+  update: (id: number, in_: VehicleInput) => http.put<TradeIn>(`/trade-ins/${id}`, in_),
+  appraise: (id: number, in_: AppraiseInput) => http.post<TradeIn>(`/trade-ins/${id}/appraise`, in_),
+  agree: (id: number, in_: AgreementInput) => http.post<TradeIn>(`/trade-ins/${id}/agreement`, in_),
+  decline: (id: number, reason: string, version: number) => http.post<TradeIn>(`/trade-ins/${id}/decline`, { reason, version }),
+  cancel: (id: number, reason: string, version: number) => http.post<TradeIn>(`/trade-ins/${id}/cancel`, { reason, version }),
+  stats: (q: { storeId?: number; from?: number; to?: number }) => http.get<TradeInStats>('/trade-ins/stats', { query: { ...q } }),
+  photos: (id: number) => http.get<ListResult<Attachment>>('/attachments', { query: { entity: 'trade_in', entityId: id } }),
+  uploadPhoto,
+  deletePhoto: (id: number) => http.del<void>(`/attachments/${id}`),
+}
