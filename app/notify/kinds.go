@@ -25,6 +25,7 @@ var Kinds = []Kind{
 	{Code: "vehicle.reservation_expired", Group: "inventory"}, // a car the consultant reserved went back to stock
 	{Code: "vehicle.ageing", Group: "inventory"},              // a car passed the store's ageing threshold (to sales managers)
 	{Code: "task.reminder", Group: "task"},
+	{Code: "order.balance_due", Group: "sales"}, // an order has an unpaid balance shortly before its delivery date (to the consultant)
 	{Code: "approval.pending", Group: "approval", Mandatory: true},
 	{Code: "approval.reminder", Group: "approval", Mandatory: true},
 	{Code: "approval.decided", Group: "approval"},

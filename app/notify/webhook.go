@@ -52,12 +52,12 @@ type Event struct {
 }
 
 // EventTypes are the events a webhook may subscribe to; Emit refuses others.
-// order.signed and repair_order.done are reserved for the sales and
-// after-sales modules, which are not built yet; ping is the test event.
+// repair_order.done is reserved for the after-sales module, which is not
+// built yet (order.signed comes from sales orders); ping is the test event.
 var EventTypes = []string{"lead.created", "customer.created", "lead.assigned", "customer.lost", "approval.decided", "order.signed", "repair_order.done", "ping"}
 
 // reservedEvents have no emitter yet (their modules are not built).
-var reservedEvents = []string{"order.signed", "repair_order.done"}
+var reservedEvents = []string{"repair_order.done"}
 
 // EventTypeInfo is an event type for the webhook form.
 type EventTypeInfo struct {

@@ -309,7 +309,7 @@ func TestWebhooks_EditValidationAndConflict(t *testing.T) {
 	for _, it := range types.Items {
 		avail[it.Type] = it.Available
 	}
-	if len(types.Items) != len(notify.EventTypes)-1 || !avail["lead.created"] || avail["order.signed"] || avail["repair_order.done"] {
+	if len(types.Items) != len(notify.EventTypes)-1 || !avail["lead.created"] || !avail["order.signed"] || avail["repair_order.done"] {
 		t.Fatalf("event types %+v", types.Items)
 	}
 	admin.Do("DELETE", fmt.Sprintf("/webhooks/%d", w.ID), nil).Expect(t, 204)

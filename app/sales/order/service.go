@@ -6,7 +6,14 @@
 package order
 
 import (
+	"context"
 	"log/slog"
+	"sort"
+	"strconv"
+	"time"
+
+	"dealerdesk/app/audit"
+	"dealerdesk/app/auth"
 
 	"dealerdesk/app/api"
 	"dealerdesk/app/approval"
@@ -45,7 +52,8 @@ type Service struct {
 	d Deps
 }
 
-// NewService returns the order service.
+// NewService returns the order service and registers the contract approval
+// document type.
 func NewService(d Deps) *Service {
 	if d.Clock == nil {
 		d.Clock = clock.System{}
@@ -53,14 +61,63 @@ func NewService(d Deps) *Service {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{d: d}
+	s := &Service{d: d}
+	if d.Approval != nil {
+		d.Approval.Register(s.contractDocType())
+	}
+	return s
 }
 
-// Gates are the SOP gate conditions orders provide.
-func (s *Service) Gates() []sop.Gate { return nil }
+// Gates are the SOP gate conditions orders provide: order_signed,
+// deposit_paid, vin_allocated and pdi_done.
+func (s *Service) Gates() []sop.Gate { return gates() }
 
 // Routes are the order HTTP routes.
-func (s *Service) Routes() []api.Route { return nil }
+func (s *Service) Routes() []api.Route { return s.routes() }
 
-// Jobs are the scheduled checks (balance and delivery reminders).
-func (s *Service) Jobs() []jobs.Job { return nil }
+// The job periods: the balance reminder looks days ahead, hourly is plenty;
+// closing orders whose callbacks are all done can wait ten minutes.
+const (
+	jobEveryBalance = time.Hour
+	jobEveryClose   = 10 * time.Minute
+)
+
+// Jobs are the scheduled checks: unpaid balances before the delivery date
+// (the delivery appointment itself reminds through its task), and closing
+// delivered orders whose callback ladder is done.
+func (s *Service) Jobs() []jobs.Job {
+	return []jobs.Job{
+		{Name: "order_balance_reminder", Every: jobEveryBalance, Run: func(ctx context.Context) error { _, err := s.RemindBalances(ctx); return err }},
+		{Name: "order_auto_close", Every: jobEveryClose, Run: func(ctx context.Context) error { _, err := s.CloseDone(ctx); return err }},
+	}
+}
+
+func (s *Service) now() int64 { return s.d.Clock.Now().UnixMilli() }
+
+func (s *Service) audit(ctx context.Context, q db.Querier, a auth.Actor, action string, id, storeID int64, before, after any) error {
+	return audit.Write(ctx, q, audit.Entry{Who: a.Who(), At: s.now(), Action: action, Entity: "sales_order",
+		EntityID: strconv.FormatInt(id, 10), StoreID: storeID, Before: before, After: after})
+}
+
+// afterCommit pushes what a committed write produced: notifications, the
+// search index (vehicle and customer marks), approval messages.
+func (s *Service) afterCommit() {
+	if s.d.Notify != nil {
+		s.d.Notify.Wake()
+	}
+	if s.d.Index != nil {
+		s.d.Index.Wake()
+	}
+	if s.d.Approval != nil {
+		s.d.Approval.Wake()
+	}
+}
+
+func sortedKeys(m map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,4 @@
+package order
+
+// TierFor is tierFor for the tests.
+var TierFor = tierFor
