@@ -120,8 +120,9 @@ type CardList struct {
 func (s *Service) base(a auth.Actor, f BoardFilter, storeID int64, first int64) sq.SelectBuilder {
 	w := sq.And{
 		auth.Filter(a, auth.PermCustomerRead, auth.Columns{Store: "c.store_id", Owner: "c.owner_id", Department: "c.department_id"}),
-		sq.Eq{"c.store_id": storeID}, sq.Eq{"c.status": "active"}, sq.NotEq{"c.status": "merged"},
-		sq.Eq{"c.stage": []string{"lead", "prospect", "ordered"}},
+		sq.Eq{"c.store_id": storeID},
+		// word for word the condition of the partial index customer_board
+		sq.Expr("c.status = 'active' AND c.stage IN ('lead', 'prospect', 'ordered')"),
 	}
 	switch f.Owner {
 	case "":

@@ -70,25 +70,34 @@ func (s *Service) CycleTime(ctx context.Context, a auth.Actor, in CycleQuery) (C
 	if err != nil {
 		return out, err
 	}
-	rows, err := s.d.DB.R.QueryContext(ctx, `SELECT stage_id, stage_name, left_at - entered_at FROM sop_history
+	rows, err := s.d.DB.R.QueryContext(ctx, `SELECT stage_id, left_at - entered_at FROM sop_history
 		WHERE store_id = ? AND left_at IS NOT NULL AND left_at >= ? AND left_at <= ?`, storeID, in.From, in.To)
 	if err != nil {
 		return out, fmt.Errorf("sop: cycle time: %w", err)
 	}
 	defer rows.Close()
 	spans := map[int64][]int64{}
-	names := map[int64]string{}
 	for rows.Next() {
 		var id, d int64
-		var name string
-		if err := rows.Scan(&id, &name, &d); err != nil {
+		if err := rows.Scan(&id, &d); err != nil {
 			return out, err
 		}
 		spans[id] = append(spans[id], d)
-		names[id] = name
 	}
 	if err := rows.Err(); err != nil {
 		return out, err
+	}
+	rows.Close()
+	names := map[int64]string{}
+	for id := range spans {
+		if _, ok := pl.get(id); !ok {
+			// a deleted stage: its name as the history kept it
+			var name string
+			if err := s.d.DB.R.QueryRowContext(ctx, `SELECT stage_name FROM sop_history WHERE store_id = ? AND stage_id = ? ORDER BY id DESC LIMIT 1`, storeID, id).Scan(&name); err != nil {
+				return out, fmt.Errorf("sop: deleted stage %d: %w", id, err)
+			}
+			names[id] = name
+		}
 	}
 	row := func(id int64, name string) CycleRow {
 		r := CycleRow{StageID: id, StageName: name, Current: counts[id]}
@@ -114,7 +123,6 @@ func (s *Service) CycleTime(ctx context.Context, a auth.Actor, in CycleQuery) (C
 		r := row(st.ID, st.Name)
 		r.Key, r.Active = st.Key, st.Active
 		out.Items = append(out.Items, r)
-		delete(names, st.ID)
 	}
 	gone := make([]int64, 0, len(names))
 	for id := range names {
