@@ -33,6 +33,33 @@ type Calendar struct {
 	To      int64       `json:"to"`
 	Cars    []Car       `json:"cars"`
 	Items   []TestDrive `json:"items"`
+	// Consultants are the store's active staff who sell (sales.write): the
+	// booking form's choice for managers, the calendar's consultant filter.
+	Consultants []Consultant `json:"consultants"`
+}
+
+// Consultant is a member of staff who runs test drives.
+type Consultant struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+}
+
+func consultants(ctx context.Context, q db.Querier, storeID int64) ([]Consultant, error) {
+	rows, err := q.QueryContext(ctx, `SELECT u.id, u.name FROM app_user u WHERE u.store_id = ? AND u.status = 'active'
+		AND EXISTS (SELECT 1 FROM role_permission p WHERE p.role_id = u.role_id AND p.permission = ?) ORDER BY u.id`, storeID, auth.PermSalesWrite)
+	if err != nil {
+		return nil, fmt.Errorf("testdrive: consultants of store %d: %w", storeID, err)
+	}
+	defer rows.Close()
+	out := []Consultant{}
+	for rows.Next() {
+		var c Consultant
+		if err := rows.Scan(&c.ID, &c.Name); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }
 
 // maxRange bounds a calendar request (a month view and a bit).
@@ -81,7 +108,11 @@ func (s *Service) Calendar(ctx context.Context, a auth.Actor, f CalendarFilter) 
 	if err != nil {
 		return Calendar{}, err
 	}
-	return Calendar{StoreID: storeID, From: f.From, To: f.To, Cars: cars, Items: items}, nil
+	staff, err := consultants(ctx, s.d.DB.R, storeID)
+	if err != nil {
+		return Calendar{}, err
+	}
+	return Calendar{StoreID: storeID, From: f.From, To: f.To, Cars: cars, Items: items, Consultants: staff}, nil
 }
 
 // query runs a drive list and hides the customers outside the actor's scope.
