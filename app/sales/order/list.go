@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 
 	sq "github.com/Masterminds/squirrel"
 
@@ -12,6 +13,7 @@ import (
 	"dealerdesk/app/apperr"
 	"dealerdesk/app/auth"
 	"dealerdesk/app/notify"
+	"dealerdesk/app/sales"
 )
 
 // ListFilter selects orders for the list (newest first, keyset on id; the
@@ -163,8 +165,9 @@ func (s *Service) RemindBalances(ctx context.Context) (int, error) {
 				continue
 			}
 			n, err := s.d.Notify.Send(ctx, tx, notify.Message{UserID: d.owner, StoreID: d.store, Kind: "order.balance_due", TitleKey: "notify.msg.order_balance_due",
-				Params: map[string]any{"contractNo": d.no, "customer": d.customer, "balanceFen": d.balance, "deliveryAt": d.at},
-				Link:   fmt.Sprintf("/sales/orders/%d", d.id), Entity: "order", EntityID: d.id,
+				Params: map[string]any{"contractNo": d.no, "customer": d.customer, "balance": sales.Fen(d.balance).String(),
+					"date": time.UnixMilli(d.at).In(chinaTime).Format("2006-01-02")},
+				Link: fmt.Sprintf("/sales/orders/%d", d.id), Entity: "order", EntityID: d.id,
 				DedupKey: fmt.Sprintf("order.balance_due:%d:%d", d.id, d.at), Level: notify.LevelWarning})
 			if err != nil {
 				return err
