@@ -59,7 +59,9 @@ func TestJourney_BookATestDrive(t *testing.T) {
 	// Tomorrow in the store (the fake clock is 17:00 in Shanghai): the colleague has car A 14:00–15:00.
 	now := env.Clock.Now().In(shanghai)
 	tomorrow := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, shanghai)
-	at := func(h, m int) int64 { return tomorrow.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute).UnixMilli() }
+	at := func(h, m int) int64 {
+		return tomorrow.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute).UnixMilli()
+	}
 	env.As(colleague).Do("POST", "/test-drives", map[string]any{"customerId": otherID, "carId": carA.ID, "startAt": at(14, 0), "endAt": at(15, 0)}).
 		Expect(t, http.StatusCreated)
 

@@ -165,7 +165,7 @@ type ConsultantStats struct {
 	Completed      int     `json:"completed"`
 	NoShow         int     `json:"noShow"`
 	Cancelled      int     `json:"cancelled"`
-	Upcoming       int     `json:"upcoming"` // still booked or in progress
+	Upcoming       int     `json:"upcoming"`   // still booked or in progress
 	NoShowRate     float64 `json:"noShowRate"` // no-shows ÷ (completed + no-shows); 0 when none
 }
 

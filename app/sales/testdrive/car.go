@@ -31,7 +31,7 @@ type Car struct {
 	ID         int64  `json:"id"`
 	StoreID    int64  `json:"storeId"`
 	ModelID    int64  `json:"modelId"`
-	ModelName  string `json:"modelName"`  // series + trim, e.g. 凯美瑞 2.0E 精英版
+	ModelName  string `json:"modelName"` // series + trim, e.g. 凯美瑞 2.0E 精英版
 	BrandName  string `json:"brandName"`
 	EnergyType string `json:"energyType"` // ice, hev, phev, bev, erev
 	Plate      string `json:"plate"`

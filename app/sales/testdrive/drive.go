@@ -477,7 +477,7 @@ func (s *Service) remind(ctx context.Context, tx db.Querier, r rules, id, storeI
 	}
 	createdBy, _ := by.(int64)
 	_, err := task.Create(ctx, tx, task.New{StoreID: storeID, AssigneeID: consultantID, Kind: taskKind, CustomerID: customerID,
-		Title: s.text("testdrive.task.title", map[string]string{"customer": customer, "car": car, "time": time.UnixMilli(start).In(r.loc).Format("01-02 15:04")}),
+		Title:  s.text("testdrive.task.title", map[string]string{"customer": customer, "car": car, "time": time.UnixMilli(start).In(r.loc).Format("01-02 15:04")}),
 		Entity: "test_drive", EntityID: id, DueAt: start, RemindAt: remindAt, CreatedBy: createdBy}, now)
 	return err
 }

@@ -113,11 +113,15 @@ func (s *Service) hReschedule(c echo.Context) error {
 }
 
 func (s *Service) hCheck(c echo.Context) error {
-	return bindStep(c, func(id int64, in CheckInput) (TestDrive, error) { return s.Check(c.Request().Context(), api.Actor(c), id, in) })
+	return bindStep(c, func(id int64, in CheckInput) (TestDrive, error) {
+		return s.Check(c.Request().Context(), api.Actor(c), id, in)
+	})
 }
 
 func (s *Service) hStart(c echo.Context) error {
-	return bindStep(c, func(id int64, in StartInput) (TestDrive, error) { return s.Start(c.Request().Context(), api.Actor(c), id, in) })
+	return bindStep(c, func(id int64, in StartInput) (TestDrive, error) {
+		return s.Start(c.Request().Context(), api.Actor(c), id, in)
+	})
 }
 
 func (s *Service) hComplete(c echo.Context) error {
@@ -127,11 +131,15 @@ func (s *Service) hComplete(c echo.Context) error {
 }
 
 func (s *Service) hCancel(c echo.Context) error {
-	return bindStep(c, func(id int64, in CancelInput) (TestDrive, error) { return s.Cancel(c.Request().Context(), api.Actor(c), id, in) })
+	return bindStep(c, func(id int64, in CancelInput) (TestDrive, error) {
+		return s.Cancel(c.Request().Context(), api.Actor(c), id, in)
+	})
 }
 
 func (s *Service) hNoShow(c echo.Context) error {
-	return bindStep(c, func(id int64, in VersionInput) (TestDrive, error) { return s.NoShow(c.Request().Context(), api.Actor(c), id, in) })
+	return bindStep(c, func(id int64, in VersionInput) (TestDrive, error) {
+		return s.NoShow(c.Request().Context(), api.Actor(c), id, in)
+	})
 }
 
 func (s *Service) hReveal(c echo.Context) error {

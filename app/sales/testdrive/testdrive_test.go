@@ -19,12 +19,12 @@ var shanghai = func() *time.Location { l, _ := time.LoadLocation("Asia/Shanghai"
 func at(h, m int) int64 { return time.Date(2026, 11, 24, h, m, 0, 0, shanghai).UnixMilli() }
 
 type fixture struct {
-	env            *apptest.Env
-	sales, sales2  *apptest.Client
-	manager        *apptest.Client
-	carA, carB     testdrive.Car
-	cust1, cust2   int64 // customers of sales
-	other          int64 // a customer of sales2
+	env               *apptest.Env
+	sales, sales2     *apptest.Client
+	manager           *apptest.Client
+	carA, carB        testdrive.Car
+	cust1, cust2      int64 // customers of sales
+	other             int64 // a customer of sales2
 	salesID, sales2ID int64
 }
 
@@ -165,7 +165,7 @@ func TestBook_OverlapMatrix(t *testing.T) {
 		cons     int64
 		by       *apptest.Client
 	}{
-		{"car", "carId", "testdrive.car_busy", f.other, f.carA.ID, f.sales2ID, f.manager},   // same car, other consultant
+		{"car", "carId", "testdrive.car_busy", f.other, f.carA.ID, f.sales2ID, f.manager},           // same car, other consultant
 		{"consultant", "consultantId", "testdrive.consultant_busy", f.cust2, f.carB.ID, 0, f.sales}, // same consultant, other car
 	} {
 		for _, tc := range cases {
