@@ -164,6 +164,17 @@ func TestJourney_BookATestDrive(t *testing.T) {
 	}
 	checkNoHorizontalScroll(m, "the test-drive day list")
 	m.shot("calendar-phone")
+
+	// --- the sales manager's fleet page: the two cars, and the store's rules ---
+	g := b.newPage("manager", desktop)
+	g.storeClock(env.Clock.Now())
+	signIn(g, base, "sales_manager")
+	g.open(base, "/sales/test-drive-cars")
+	g.waitText(sel("car-table"), "浙AD1002")
+	g.shot("fleet")
+	g.click(sel("td-settings"))
+	g.waitJS("the rules dialog shows the routes", `[...document.querySelectorAll('.el-dialog textarea')].some(t => t.value.includes('市区常规路线'))`)
+	g.shot("fleet-settings")
 }
 
 // pickTDCustomer types a customer's name into the booking form's picker and
