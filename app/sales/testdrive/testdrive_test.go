@@ -489,3 +489,34 @@ func TestScope_ConsultantsAndCalendar(t *testing.T) {
 	// Another store's consultant sees nothing of this store.
 	f.env.As("sales_NB011").Do("GET", "/test-drives?storeId=1", nil).Expect(t, http.StatusNotFound)
 }
+
+// TestSettings_VersionedAndApplied: a manager changes the store's rules
+// (version checked, audited); consultants may not; the new lengths apply to
+// the next booking.
+func TestSettings_VersionedAndApplied(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	var st testdrive.StoreSettings
+	f.sales.Do("GET", "/test-drives/settings", nil).Expect(t, http.StatusOK).JSON(t, &st)
+	if st.MaxMinutes != 240 || st.Timezone != "Asia/Shanghai" || st.Hours.Start != "09:00" || len(st.Routes) == 0 {
+		t.Fatalf("defaults %+v", st)
+	}
+	body := map[string]any{"minMinutes": 30, "maxMinutes": 90, "noShowGraceMinutes": 20, "reminderMinutes": 0, "maxDistanceKm": 100,
+		"storeHours": true, "routes": []string{" 东线 ", "东线", "西线"}, "version": st.Version}
+	f.sales.Do("PUT", "/test-drives/settings", body).Expect(t, http.StatusForbidden)
+	f.manager.Do("PUT", "/test-drives/settings", body).Expect(t, http.StatusOK).JSON(t, &st)
+	if st.MaxMinutes != 90 || len(st.Routes) != 2 || st.Routes[0] != "东线" || st.Version != 1 {
+		t.Fatalf("saved %+v", st)
+	}
+	apptest.ExpectErr(t, f.manager.Do("PUT", "/test-drives/settings", body), http.StatusConflict, "conflict.stale")
+	body["version"], body["maxMinutes"] = st.Version, 10
+	apptest.ExpectField(t, f.manager.Do("PUT", "/test-drives/settings", body), "maxMinutes", "out_of_range")
+	apptest.ExpectField(t, f.book(f.sales, f.cust1, f.carA.ID, 0, at(10, 0), at(12, 0)), "endAt", "testdrive.length")
+	d := booked(t, f.book(f.sales, f.cust1, f.carA.ID, 0, at(10, 0), at(11, 0)))
+	if n := count(t, f.env, `SELECT count(*) FROM task WHERE entity = 'test_drive' AND entity_id = ? AND remind_at IS NULL`, d.ID); n != 1 {
+		t.Fatal("reminderMinutes 0 still sets a reminder")
+	}
+	if f.env.AuditCount("update", "test_drive_settings") != 1 {
+		t.Fatal("settings change not audited")
+	}
+}
