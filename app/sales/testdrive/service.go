@@ -1,6 +1,18 @@
 // Package testdrive is test drives (DOMAIN.md S2): the test-drive fleet, the
 // booking calendar that refuses overlaps of a car or a consultant, licence
 // check and agreement, mileage out and in, feedback and no-shows.
+//
+// Invariants (migration 0014 and the tests in this package prove them):
+//   - no two active bookings (booked, in progress) of one car or one
+//     consultant overlap; intervals are half-open [start, end). The check and
+//     the insert share one BEGIN IMMEDIATE transaction on the single writer,
+//     and triggers refuse any overlapping write that bypasses the service;
+//   - a plate is unique within a store; a car's odometer never goes back;
+//   - a drive starts only with a checked, unexpired licence and a signed
+//     agreement, and ends with mileage in ≥ out and an overall rating;
+//   - every step is version-checked (409 conflict.stale), audited and on the
+//     customer's timeline; bookings are read and changed with the rights on
+//     their customer, while every reader of a store sees its cars' occupancy.
 package testdrive
 
 import (
