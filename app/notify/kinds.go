@@ -26,6 +26,7 @@ var Kinds = []Kind{
 	{Code: "vehicle.ageing", Group: "inventory"},              // a car passed the store's ageing threshold (to sales managers)
 	{Code: "task.reminder", Group: "task"},
 	{Code: "order.balance_due", Group: "sales"}, // an order has an unpaid balance shortly before its delivery date (to the consultant)
+	{Code: "tradein.expired", Group: "sales"},   // a trade-in appraisal offer passed its valid-until (to the consultant)
 	{Code: "approval.pending", Group: "approval", Mandatory: true},
 	{Code: "approval.reminder", Group: "approval", Mandatory: true},
 	{Code: "approval.decided", Group: "approval"},

@@ -150,7 +150,8 @@ func TestAppraise_VersionsAndExpiry(t *testing.T) {
 	var got tradein.TradeIn
 	sales.Do("GET", fmt.Sprintf("/trade-ins/%d", ti.ID), nil).Expect(t, http.StatusOK).JSON(t, &got)
 	if got.Status != tradein.StatusExpired || count(t, env, `SELECT count(*) FROM timeline_event WHERE kind = 'tradein.expired' AND customer_id = ?`, cid) != 1 ||
-		env.AuditCount("expire", "trade_in") != 1 {
+		env.AuditCount("expire", "trade_in") != 1 ||
+		count(t, env, `SELECT count(*) FROM notification WHERE user_id = ? AND kind = 'tradein.expired' AND entity_id = ?`, env.UserID("sales"), ti.ID) != 1 {
 		t.Fatalf("after expiry %+v", got)
 	}
 	// An agreement on an expired offer is refused; a re-appraisal revives it.

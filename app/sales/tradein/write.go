@@ -11,6 +11,7 @@ import (
 	"dealerdesk/app/apperr"
 	"dealerdesk/app/auth"
 	"dealerdesk/app/db"
+	"dealerdesk/app/notify"
 	"dealerdesk/app/timeline"
 )
 
@@ -416,8 +417,19 @@ func (s *Service) ExpireAppraisals(ctx context.Context) (int, error) {
 			if err := s.audit(ctx, tx, sys, "expire", id, t.StoreID, map[string]any{"status": t.Status}, map[string]any{"status": StatusExpired}); err != nil {
 				return err
 			}
-			return timeline.Append(ctx, tx, timeline.Event{CustomerID: t.CustomerID, StoreID: t.StoreID, At: now, Kind: "tradein.expired",
-				Entity: "trade_in", EntityID: id, Data: map[string]any{"car": t.Label, "offeredFen": t.OfferedFen, "validUntil": t.ValidUntil}}.By(sys))
+			if err := timeline.Append(ctx, tx, timeline.Event{CustomerID: t.CustomerID, StoreID: t.StoreID, At: now, Kind: "tradein.expired",
+				Entity: "trade_in", EntityID: id, Data: map[string]any{"car": t.Label, "offeredFen": t.OfferedFen, "validUntil": t.ValidUntil}}.By(sys)); err != nil {
+				return err
+			}
+			if t.ConsultantID == nil || s.d.Notify == nil {
+				return nil
+			}
+			// The consultant re-appraises or tells the customer; once per offer (the dedup key names its valid-until).
+			_, err = s.d.Notify.Send(ctx, tx, notify.Message{UserID: *t.ConsultantID, StoreID: t.StoreID, Kind: "tradein.expired",
+				TitleKey: "notify.msg.tradein_expired", Params: map[string]any{"car": t.Label, "customer": t.CustomerName},
+				Link: fmt.Sprintf("/sales/trade-ins/%d", id), Entity: "trade_in", EntityID: id,
+				DedupKey: fmt.Sprintf("tradein.expired:%d:%d", id, *t.ValidUntil), Level: notify.LevelWarning})
+			return err
 		})
 		if err != nil {
 			return n, err
@@ -425,6 +437,7 @@ func (s *Service) ExpireAppraisals(ctx context.Context) (int, error) {
 	}
 	if n > 0 {
 		s.d.Log.Info("trade-in appraisals expired", "count", n)
+		s.afterCommit()
 	}
 	return n, nil
 }
