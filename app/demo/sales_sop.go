@@ -147,7 +147,7 @@ func PlaceSOP(ctx context.Context, d *db.DB, now int64, seed uint64) (int, error
 				if i == 0 {
 					continue
 				}
-				data, _ := json.Marshal(map[string]any{"from": path[i-1].Name, "to": st.Name, "how": how, "fromStageId": path[i-1].ID, "toStageId": st.ID})
+				data, _ := json.Marshal(map[string]any{"from": path[i-1].Name, "to": st.Name, "fromStageId": path[i-1].ID, "toStageId": st.ID})
 				if _, err := insEvent.ExecContext(ctx, c.id, c.store, at[i], by, c.ownerName, st.ID, string(data)); err != nil {
 					return fmt.Errorf("demo: sop event: %w", err)
 				}

@@ -281,16 +281,18 @@ func (s *Service) moveTx(ctx context.Context, tx db.Querier, a auth.Actor, p pos
 	if err != nil {
 		return 0, err
 	}
-	data := map[string]any{"from": from.Name, "to": to.Name, "how": how, "fromStageId": from.ID, "toStageId": to.ID}
-	if reason != "" {
-		data["reason"] = reason
+	// The timeline shows the data's keys as labelled lines (crm.field.<key>):
+	// from, to, and for an override or an automatic move a flag and the reason.
+	data := map[string]any{"from": from.Name, "to": to.Name, "fromStageId": from.ID, "toStageId": to.ID}
+	switch how {
+	case HowOverride:
+		data["override"], data["reason"] = true, reason
+	case HowAuto:
+		data["auto"] = true
 	}
-	if len(missing) > 0 {
-		keys := make([]string, len(missing))
-		for i, m := range missing {
-			keys[i] = m.Key
-		}
-		data["overridden"] = keys
+	var overridden []string
+	for _, m := range missing {
+		overridden = append(overridden, m.Key)
 	}
 	if err := timeline.Append(ctx, tx, timeline.Event{CustomerID: p.CustomerID, StoreID: p.StoreID, At: now, Kind: "sop.moved",
 		Entity: "sop_stage", EntityID: to.ID, Data: data}.By(a)); err != nil {
@@ -298,7 +300,7 @@ func (s *Service) moveTx(ctx context.Context, tx db.Querier, a auth.Actor, p pos
 	}
 	return n, s.audit(ctx, tx, a, "sop.move", "customer", p.CustomerID, p.StoreID,
 		map[string]any{"stageId": from.ID, "stage": from.Name, "version": p.Version},
-		map[string]any{"stageId": to.ID, "stage": to.Name, "how": how, "reason": reason, "overridden": data["overridden"]})
+		map[string]any{"stageId": to.ID, "stage": to.Name, "how": how, "reason": reason, "overridden": overridden})
 }
 
 // entryTasks creates the stage's entry tasks for the customer's consultant or
