@@ -294,9 +294,9 @@ func TestAgreement_AboveOfferNeedsManager(t *testing.T) {
 	apptest.ExpectErr(t, sales.Do("GET", "/trade-ins/stats", nil), http.StatusForbidden, "forbidden")
 }
 
-// TestConcurrentUpdate_VersionConflict: of many writers holding the same
-// version, exactly one wins; the rest get 409 conflict.stale.
-func TestConcurrentUpdate_VersionConflict(t *testing.T) {
+// TestConcurrent_AppraiseSameVersionOneWinner: of many writers holding the
+// same version, exactly one wins; the rest get 409 conflict.stale.
+func TestConcurrent_AppraiseSameVersionOneWinner(t *testing.T) {
 	t.Parallel()
 	env := apptest.NewDemo(t)
 	sales := env.As("sales")
@@ -394,5 +394,42 @@ func TestList_KeysetPaging(t *testing.T) {
 	}
 	if len(seen) != 5 {
 		t.Fatalf("saw %d", len(seen))
+	}
+}
+
+// TestConcurrent_RegisterSamePlateOneWinner: the same car registered from many
+// requests at once is one open trade-in; the others are told the plate is taken.
+func TestConcurrent_RegisterSamePlateOneWinner(t *testing.T) {
+	t.Parallel()
+	env := apptest.NewDemo(t)
+	sales := env.As("sales")
+	cid := customer(t, sales, "13900007010", "蒋同车")
+	const n = 6
+	var wg sync.WaitGroup
+	status := make([]int, n)
+	codes := make([]string, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			r := sales.Do("POST", "/trade-ins", car(cid, "浙J·88888"))
+			status[i] = r.Status
+			if r.Status != http.StatusCreated {
+				codes[i] = r.Error(t).Fields["plate"].Code
+			}
+		}(i)
+	}
+	wg.Wait()
+	won := 0
+	for i, s := range status {
+		switch {
+		case s == http.StatusCreated:
+			won++
+		case codes[i] != "tradein.plate_open":
+			t.Errorf("request %d: %d %q", i, s, codes[i])
+		}
+	}
+	if won != 1 || count(t, env, `SELECT count(*) FROM trade_in WHERE plate = '浙J88888'`) != 1 {
+		t.Fatalf("won %d: %v", won, status)
 	}
 }
