@@ -39,7 +39,9 @@ func plateOpen(ctx context.Context, q db.Querier, plate string, except int64) er
 	return apperr.Field("plate", "tradein.plate_open")
 }
 
-func isUnique(err error) bool { return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed") }
+func isUnique(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+}
 
 func (in VehicleInput) auditView() map[string]any {
 	return map[string]any{"brand": in.Brand, "series": in.Series, "model": in.Model, "year": in.Year, "firstRegDate": in.FirstRegDate,
