@@ -150,7 +150,7 @@ func TestAppraise_VersionsAndExpiry(t *testing.T) {
 	var got tradein.TradeIn
 	sales.Do("GET", fmt.Sprintf("/trade-ins/%d", ti.ID), nil).Expect(t, http.StatusOK).JSON(t, &got)
 	if got.Status != tradein.StatusExpired || count(t, env, `SELECT count(*) FROM timeline_event WHERE kind = 'tradein.expired' AND customer_id = ?`, cid) != 1 ||
-		env.AuditCount("expire", "trade_in") != 1 ||
+		env.AuditCount("tradein.expired", "trade_in") != 1 ||
 		count(t, env, `SELECT count(*) FROM notification WHERE user_id = ? AND kind = 'tradein.expired' AND entity_id = ?`, env.UserID("sales"), ti.ID) != 1 {
 		t.Fatalf("after expiry %+v", got)
 	}
@@ -161,7 +161,7 @@ func TestAppraise_VersionsAndExpiry(t *testing.T) {
 	if a3.Status != tradein.StatusAppraised || a3.AppraisalNo != 3 || len(a3.Appraisals) != 3 {
 		t.Fatalf("revived %+v", a3)
 	}
-	if env.AuditCount("appraise", "trade_in") != 3 || count(t, env, `SELECT count(*) FROM timeline_event WHERE kind = 'tradein.appraised' AND customer_id = ?`, cid) != 3 {
+	if env.AuditCount("tradein.appraise", "trade_in") != 3 || count(t, env, `SELECT count(*) FROM timeline_event WHERE kind = 'tradein.appraised' AND customer_id = ?`, cid) != 3 {
 		t.Fatal("audit or timeline of appraisals missing")
 	}
 }
@@ -281,7 +281,7 @@ func TestAgreement_AboveOfferNeedsManager(t *testing.T) {
 	t2 := appraise(t, sales, register(t, sales, car(cid, "浙E54321")), 3_000_000, nil)
 	var d2 tradein.TradeIn
 	sales.Do("POST", fmt.Sprintf("/trade-ins/%d/agreement", t2.ID), body(2_900_000, false, t2.Version)).Expect(t, http.StatusOK).JSON(t, &d2)
-	if d2.Agreement.ConfirmedByName != "" || env.AuditCount("agreement", "trade_in") != 2 ||
+	if d2.Agreement.ConfirmedByName != "" || env.AuditCount("tradein.agreement", "trade_in") != 2 ||
 		count(t, env, `SELECT count(*) FROM timeline_event WHERE kind = 'tradein.purchased' AND customer_id = ?`, cid) != 2 {
 		t.Fatalf("consultant agreement %+v", d2)
 	}

@@ -245,7 +245,7 @@ func (s *Service) Appraise(ctx context.Context, a auth.Actor, id int64, in Appra
 		if a.Has(auth.PermCostRead) {
 			after["expectedResaleFen"], after["reconCostFen"] = resale, recon
 		}
-		if err := s.audit(ctx, tx, a, "appraise", id, cur.StoreID, before, after); err != nil {
+		if err := s.audit(ctx, tx, a, "tradein.appraise", id, cur.StoreID, before, after); err != nil {
 			return err
 		}
 		return timeline.Append(ctx, tx, timeline.Event{CustomerID: c.ID, StoreID: cur.StoreID, At: now, Kind: "tradein.appraised",
@@ -310,7 +310,7 @@ func (s *Service) Agree(ctx context.Context, a auth.Actor, id int64, in Agreemen
 		}
 		after := map[string]any{"status": StatusPurchased, "agreedFen": in.AgreedFen, "offeredFen": offered, "handoverDate": in.HandoverDate,
 			"sellerName": in.SellerName, "paymentNote": in.PaymentNote, "aboveOffer": confirmed != nil}
-		if err := s.audit(ctx, tx, a, "agreement", id, cur.StoreID, map[string]any{"status": cur.Status}, after); err != nil {
+		if err := s.audit(ctx, tx, a, "tradein.agreement", id, cur.StoreID, map[string]any{"status": cur.Status}, after); err != nil {
 			return err
 		}
 		return timeline.Append(ctx, tx, timeline.Event{CustomerID: c.ID, StoreID: cur.StoreID, At: now, Kind: "tradein.purchased",
@@ -360,7 +360,7 @@ func (s *Service) close(ctx context.Context, a auth.Actor, id int64, in CloseInp
 		if n, _ := r.RowsAffected(); n == 0 {
 			return stale()
 		}
-		if err := s.audit(ctx, tx, a, to, id, cur.StoreID, map[string]any{"status": cur.Status}, map[string]any{"status": to, "reason": in.Reason}); err != nil {
+		if err := s.audit(ctx, tx, a, "tradein."+to, id, cur.StoreID, map[string]any{"status": cur.Status}, map[string]any{"status": to, "reason": in.Reason}); err != nil {
 			return err
 		}
 		return timeline.Append(ctx, tx, timeline.Event{CustomerID: c.ID, StoreID: cur.StoreID, At: now, Kind: "tradein." + to,
@@ -416,7 +416,7 @@ func (s *Service) ExpireAppraisals(ctx context.Context) (int, error) {
 				return nil // re-appraised or agreed meanwhile
 			}
 			n++
-			if err := s.audit(ctx, tx, sys, "expire", id, t.StoreID, map[string]any{"status": t.Status}, map[string]any{"status": StatusExpired}); err != nil {
+			if err := s.audit(ctx, tx, sys, "tradein.expired", id, t.StoreID, map[string]any{"status": t.Status}, map[string]any{"status": StatusExpired}); err != nil {
 				return err
 			}
 			if err := timeline.Append(ctx, tx, timeline.Event{CustomerID: t.CustomerID, StoreID: t.StoreID, At: now, Kind: "tradein.expired",
