@@ -136,6 +136,46 @@ func TestJourney_PipelineDragAndGate(t *testing.T) {
 	s.waitJS("the history lists three stays", `document.querySelectorAll('[data-test="customer-sop-history-list"] .el-timeline-item').length === 3`)
 	s.shot("customer-stage-history")
 
+	// --- the list view of the same customers ---
+	s.open(base, "/sales/pipeline")
+	s.click(sel("sop-view-list"))
+	s.waitJS("the list shows the four customers", `document.querySelectorAll('[data-test="sop-table"] .el-table__body tr').length === 4`)
+	s.shot("list-view")
+
+	// --- the manager overrides a gate with a reason, and sees the stage editor ---
+	var other int64
+	if err := env.App.DB.R.QueryRow(`SELECT id FROM customer WHERE name = '慕容子轩'`).Scan(&other); err != nil {
+		t.Fatal(err)
+	}
+	m := b.newPage("manager", desktop)
+	m.storeClock(env.Clock.Now())
+	signIn(m, base, "sales_manager")
+	m.open(base, "/sales/pipeline")
+	m.waitJS("the consultant's card is on the manager's board", inColumnJS(other, "contact"))
+	if !eval[bool](m, dragJS(other, "quote")) {
+		m.fail("the card or the 报价 column is not on the board")
+	}
+	m.waitVisible(sel("sop-override-submit"))
+	keys := eval[[]string](m, `[...document.querySelectorAll('[data-test="sop-missing-item"]')].map(e => e.dataset.key)`)
+	if len(keys) < 3 || keys[0] != "contacted" || keys[1] != "intent_set" || keys[2] != "visited" {
+		m.fail("the missing conditions of contact → quote: %v", keys)
+	}
+	m.click(sel("sop-override-submit"))
+	m.waitJS("a reason is asked for", `[...document.querySelectorAll('.el-form-item__error')].some(e => e.innerText.includes('原因'))`)
+	typeInto(m, sel("sop-override-reason"), "客户已在电话中确认配置，资料稍后补录")
+	m.shot("override-with-reason")
+	m.click(sel("sop-override-submit"))
+	m.waitJS("the card moved to 报价", inColumnJS(other, "quote"))
+	if n := env.AuditCount("sop.move", "customer"); n < 4 {
+		t.Fatalf("audit rows of moves: %d", n)
+	}
+	m.open(base, "/sales/stages")
+	m.waitJS("the stages are listed", `document.querySelectorAll('[data-test="stage-row"]').length === 9`)
+	m.shot("stage-editor")
+	m.click(sel(fmt.Sprintf("stage-edit-%d", stageID["quote"])))
+	m.waitVisible(sel("stage-name"))
+	m.shot("stage-edit-dialog")
+
 	// --- on a phone: a stage selector over the stage's cards ---
 	p := b.newPage("phone", phone)
 	p.storeClock(env.Clock.Now())

@@ -117,7 +117,8 @@ type CardList struct {
 // the stage, and the sort columns of the list. It walks the store's active
 // customers through customer_store_status and looks each one's position up by
 // primary key — about 5,000 rows for a busy store, a few milliseconds.
-func (s *Service) base(a auth.Actor, f BoardFilter, storeID int64, first int64) sq.SelectBuilder {
+// sortCols adds the list's sort columns (stage position, next follow-up, name).
+func (s *Service) base(a auth.Actor, f BoardFilter, storeID int64, first int64, sortCols bool) sq.SelectBuilder {
 	w := sq.And{
 		auth.Filter(a, auth.PermCustomerRead, auth.Columns{Store: "c.store_id", Owner: "c.owner_id", Department: "c.department_id"}),
 		sq.Eq{"c.store_id": storeID},
@@ -150,6 +151,10 @@ func (s *Service) base(a auth.Actor, f BoardFilter, storeID int64, first int64) 
 	}
 	// first is an id read from the database, not user input.
 	fst := strconv.FormatInt(first, 10)
+	if !sortCols {
+		return sq.Select("c.id AS id", "COALESCE(cs.stage_id, "+fst+") AS stage_id", "COALESCE(cs.entered_at, c.created_at) AS entered_at").
+			From("customer c LEFT JOIN customer_sop cs ON cs.customer_id = c.id").Where(w)
+	}
 	return sq.Select("c.id AS id", "COALESCE(cs.stage_id, "+fst+") AS stage_id", "COALESCE(cs.entered_at, c.created_at) AS entered_at",
 		"COALESCE(st.position, 0) AS pos", "COALESCE(c.next_followup_at, 9000000000000000) AS next_at", "c.name AS name").
 		From("customer c LEFT JOIN customer_sop cs ON cs.customer_id = c.id LEFT JOIN sop_stage st ON st.id = COALESCE(cs.stage_id, " + fst + ")").
@@ -206,7 +211,7 @@ func (s *Service) Board(ctx context.Context, a auth.Actor, f BoardFilter) (Board
 	}
 	out.StoreID = storeID
 	first, _ := pl.first()
-	inner, args, err := s.base(a, f, storeID, first.ID).ToSql()
+	inner, args, err := s.base(a, f, storeID, first.ID, false).ToSql()
 	if err != nil {
 		return out, err
 	}
@@ -287,7 +292,7 @@ func (s *Service) ColumnPage(ctx context.Context, a auth.Actor, f BoardFilter) (
 		return out, apperr.Field("stageId", "sop.stage_unknown")
 	}
 	first, _ := pl.first()
-	inner, args, err := s.base(a, f, storeID, first.ID).ToSql()
+	inner, args, err := s.base(a, f, storeID, first.ID, false).ToSql()
 	if err != nil {
 		return out, err
 	}
@@ -334,7 +339,7 @@ func (s *Service) List(ctx context.Context, a auth.Actor, f BoardFilter) (CardLi
 		return out, err
 	}
 	first, _ := pl.first()
-	inner, args, err := s.base(a, f, storeID, first.ID).ToSql()
+	inner, args, err := s.base(a, f, storeID, first.ID, true).ToSql()
 	if err != nil {
 		return out, err
 	}
