@@ -15,6 +15,7 @@ import (
 	"dealerdesk/app/apptest"
 	"dealerdesk/app/auth"
 	"dealerdesk/app/sales"
+	"dealerdesk/app/sales/tradein"
 )
 
 // camryID is the demo's 丰田 凯美瑞 2.0E 精英版 (MSRP 171,800.00 yuan, petrol).
@@ -487,4 +488,36 @@ func errCode(err error) string {
 		return e.Code
 	}
 	return err.Error()
+}
+
+// TestQuote_TradeInCredit: an appraised trade-in of the customer is credited at
+// its offered value (the cash need drops by exactly that much, the label is kept
+// for the print); another customer's trade-in is refused on the field.
+func TestQuote_TradeInCredit(t *testing.T) {
+	t.Parallel()
+	env := apptest.NewDemo(t)
+	c := env.As("sales")
+	cust := newCustomer(t, c, "13900001007")
+	other := newCustomer(t, c, "13900001008")
+	var ti tradein.TradeIn
+	c.Do("POST", "/trade-ins", map[string]any{"customerId": cust, "brand": "大众", "series": "朗逸", "model": "1.5L 自动舒适版", "year": 2019,
+		"firstRegDate": "2019-06-18", "plate": "浙A7Q531", "mileageKm": 62000, "color": "白", "fuel": "petrol"}).Expect(t, http.StatusCreated).JSON(t, &ti)
+	checklist := map[string]any{}
+	for _, k := range tradein.Categories {
+		checklist[k] = map[string]any{"grade": "ok", "note": ""}
+	}
+	c.Do("POST", fmt.Sprintf("/trade-ins/%d/appraise", ti.ID), map[string]any{"checklist": checklist, "offeredFen": 5_600_000, "version": ti.Version}).
+		Expect(t, http.StatusOK)
+	model := camryID(t, env)
+	plain := createQuote(t, c, map[string]any{"customerId": cust, "modelId": model, "discount": 500_000})
+	with := createQuote(t, c, map[string]any{"customerId": cust, "modelId": model, "discount": 500_000, "tradeInId": ti.ID})
+	if with.Computed.TradeIn != 5_600_000 || with.Computed.CashNeed != plain.Computed.CashNeed-5_600_000 || with.Computed.Total != plain.Computed.Total ||
+		with.TradeInID == nil || *with.TradeInID != ti.ID || with.TradeInLabel == "" {
+		t.Fatalf("trade-in credit: %d, cash %d vs %d, label %q", with.Computed.TradeIn, with.Computed.CashNeed, plain.Computed.CashNeed, with.TradeInLabel)
+	}
+	storedMatchesCompute(t, env, with.ID)
+	r := c.Do("POST", "/quotes", map[string]any{"customerId": other, "modelId": model, "tradeInId": ti.ID})
+	if r.Status != http.StatusBadRequest || r.Error(t).Fields["tradeInId"].Code == "" {
+		t.Fatalf("another customer's trade-in: %s", r)
+	}
 }
