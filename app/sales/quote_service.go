@@ -603,19 +603,17 @@ func (s *Service) act(ctx context.Context, a auth.Actor, id int64, in ActInput, 
 		if err != nil {
 			return err
 		}
-		set := ``
+		set, args := ``, []any{to, now, userID(a)}
 		switch to {
 		case StatusSent:
-			set = `, sent_at = ?`
+			set, args = `, sent_at = ?`, append(args, now)
 		case StatusAccepted:
-			set = `, accepted_at = ?`
+			set, args = `, accepted_at = ?`, append(args, now)
 		case StatusPendingApproval:
-			set = `, approval_status = 'pending', approval_id = NULL, updated_at = ?`
-		default:
-			set = `, updated_at = ?`
+			set = `, approval_status = 'pending', approval_id = NULL`
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE quote SET status = ?, rev = rev + 1, updated_at = ?, updated_by = ?`+set+
-			` WHERE id = ? AND rev = ? AND status = ?`, to, now, userID(a), now, id, r.Rev, r.Status)
+			` WHERE id = ? AND rev = ? AND status = ?`, append(args, id, r.Rev, r.Status)...)
 		if err != nil {
 			return fmt.Errorf("sales: %s quote %d: %w", action, id, err)
 		}
