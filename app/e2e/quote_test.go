@@ -129,6 +129,20 @@ func TestJourney_QuoteOverLimitApprovedOnPhone(t *testing.T) {
 	m.click(sel("approval-approve"))
 	m.waitText(sel("approval-status"), "通过")
 	m.shot("phone-approved")
+	// The store's quotes on the phone: cards, the approved one among them.
+	m.open(base, "/sales/quotes")
+	row := m.mark("the approved quote is listed", fmt.Sprintf(`[...document.querySelectorAll(%s)].find(el => el.innerText.includes(%s) && el.innerText.includes('已审批')) || null`,
+		js(sel("quote-row")), js(q.Number)))
+	if w := eval[int](m, `document.documentElement.scrollWidth`); w > 375 {
+		m.fail("the quote list is %d px wide on a 375-px phone", w)
+	}
+	m.shot("phone-quote-list")
+	m.click(row)
+	m.waitText(sel("quote-status"), "已审批")
+	if w := eval[int](m, `document.documentElement.scrollWidth`); w > 375 {
+		m.fail("the quote page is %d px wide on a 375-px phone", w)
+	}
+	m.shot("phone-quote")
 
 	// --- the consultant sees it approved, sends it, prints it ---
 	s.open(base, fmt.Sprintf("/sales/quotes/%d", q.ID))
