@@ -221,6 +221,19 @@ func TestJourney_QuoteOverLimitApprovedOnPhone(t *testing.T) {
 	p.open(base, fmt.Sprintf("/print/quotes/%d", d.ID))
 	p.waitText(sel("quote-watermark"), "待审批")
 	p.shot("print-a4-pending-watermark")
+
+	// The general manager's quote settings show the limits and the letterhead set above.
+	g := b.newPage("gm", desktop)
+	g.storeClock(env.Clock.Now())
+	signIn(g, base, "gm")
+	g.click(sel("menu-quote-settings"))
+	g.waitPath("/sales/quote-settings")
+	g.waitJS("the settings are loaded", fmt.Sprintf(`(() => { const i = document.querySelector(%s); return !!i && i.value === '20000' })()`,
+		js(sel("quote-settings-max-discount")+" input")))
+	if !eval[bool](g, fmt.Sprintf(`[...document.querySelectorAll('input')].some(i => i.value === %s)`, js(st.Letterhead.BankAccount))) {
+		g.fail("the settings page does not show the bank account")
+	}
+	g.shot("quote-settings")
 }
 
 func ptr[T any](v T) *T { return &v }
