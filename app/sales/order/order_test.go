@@ -633,3 +633,99 @@ func TestOrder_ScopeAndSettings(t *testing.T) {
 	}
 	apptest.ExpectErr(t, c.Do("PUT", "/orders/settings", full), http.StatusForbidden, "forbidden")
 }
+
+// deliverable takes a signed order through allocation, PDI and the appointment
+// with the balance paid and the checklist ticked.
+func deliverable(t *testing.T, c *apptest.Client, o order.Order, cr car) order.Order {
+	t.Helper()
+	o = post(t, c, o.ID, "vehicle", map[string]any{"vehicleId": cr.ID}, http.StatusOK)
+	o = post(t, c, o.ID, "pdi", pdiAllOK(o), http.StatusOK)
+	o = post(t, c, o.ID, "schedule", map[string]any{"deliveryAt": apptest.Start.Add(24 * time.Hour).UnixMilli()}, http.StatusOK)
+	o = post(t, c, o.ID, "checklist", checklistAll(o), http.StatusOK)
+	return post(t, c, o.ID, "payments", map[string]any{"kind": "payment", "method": "loan", "amountFen": o.BalanceFen}, http.StatusOK)
+}
+
+func TestOrder_CallbackLadderFromSettings(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	c := env.As("sales")
+	cars := stockCars(t, env, 1)
+	gm := env.As("gm")
+	var st order.Settings
+	gm.Do("GET", "/orders/settings", nil).Expect(t, http.StatusOK).JSON(t, &st)
+	finance, colleague := env.UserID("finance"), env.UserID("sales_HZ012")
+	st.Callbacks = []order.CallbackRule{
+		{OffsetDays: 0, Assignee: "consultant", Title: "当天感谢短信"},
+		{OffsetDays: 2, Assignee: "role:finance"},
+		{OffsetDays: 10, Assignee: fmt.Sprintf("user:%d", colleague), Title: "抽查回访"},
+		{OffsetDays: 5, Assignee: "role:no_such_role"},
+	}
+	gm.Do("PUT", "/orders/settings", st).Expect(t, http.StatusOK)
+	o := deliverable(t, c, signedOrder(t, env, c, cars[0]), cars[0])
+	o = post(t, c, o.ID, "deliver", map[string]any{}, http.StatusOK)
+	at := *o.DeliveredAt
+	day := int64(24 * 3600 * 1000)
+	want := []struct {
+		due   int64
+		who   int64
+		title string
+	}{{at, env.UserID("sales"), "当天感谢短信"}, {at + 2*day, finance, "交车回访 D+2"}, {at + 5*day, env.UserID("sales"), "交车回访 D+5"}, {at + 10*day, colleague, "抽查回访"}}
+	if len(o.Callbacks) != len(want) {
+		t.Fatalf("callbacks %+v", o.Callbacks)
+	}
+	for i, w := range want { // listed by due time
+		cb := o.Callbacks[i]
+		if cb.DueAt != w.due || cb.AssigneeID != w.who || !strings.HasPrefix(cb.Title, w.title) {
+			t.Fatalf("callback %d: %+v, want %+v", i, cb, w)
+		}
+	}
+	// The tasks carry the customer and the order, and the delivery task is done.
+	var n int
+	env.App.DB.R.QueryRow(`SELECT count(*) FROM task WHERE entity = 'order' AND entity_id = ? AND kind = 'callback' AND customer_id = ? AND status = 'open'`, o.ID, o.CustomerID).Scan(&n)
+	var delivery string
+	env.App.DB.R.QueryRow(`SELECT status FROM task WHERE entity = 'order' AND entity_id = ? AND kind = 'delivery'`, o.ID).Scan(&delivery)
+	if n != 4 || delivery != "done" {
+		t.Fatalf("open callbacks %d, delivery task %s", n, delivery)
+	}
+	// A delivered order cannot be cancelled or changed back.
+	apptest.ExpectErr(t, env.As("sales_manager").Do("POST", fmt.Sprintf("/orders/%d/cancel", o.ID), map[string]any{"reason": "price"}), http.StatusConflict, "order.wrong_status")
+	apptest.ExpectErr(t, c.Do("POST", fmt.Sprintf("/orders/%d/vehicle", o.ID), map[string]any{"vehicleId": cars[0].ID}), http.StatusConflict, "order.wrong_status")
+}
+
+func TestOrder_BalanceReminderOnceBeforeDelivery(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	c := env.As("sales")
+	cars := stockCars(t, env, 1)
+	cust := newCustomer(t, c)
+	q := acceptedQuote(t, c, cust, cars[0], nil)
+	var o order.Order
+	planned := apptest.Start.Add(5 * 24 * time.Hour).UnixMilli()
+	c.Do("POST", "/orders", map[string]any{"quoteId": q.ID, "plannedDeliveryAt": planned}).Expect(t, http.StatusCreated).JSON(t, &o)
+	count := func() int {
+		var n int
+		env.App.DB.R.QueryRow(`SELECT count(*) FROM notification WHERE kind = 'order.balance_due' AND entity_id = ?`, o.ID).Scan(&n)
+		return n
+	}
+	// Five days ahead: outside the default three days.
+	if n, err := env.App.Orders.RemindBalances(t.Context()); err != nil || count() != 0 {
+		t.Fatalf("early reminder: %d %v (%d)", n, err, count())
+	}
+	env.Clock.Advance(3 * 24 * time.Hour)
+	for i := 0; i < 2; i++ {
+		if _, err := env.App.Orders.RemindBalances(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if count() != 1 {
+		t.Fatalf("reminders: %d, want exactly 1", count())
+	}
+	// Paid up: nothing more to remind (a new sign-in: three days passed).
+	c = env.As("sales")
+	post(t, c, o.ID, "payments", map[string]any{"kind": "payment", "method": "transfer", "amountFen": o.BalanceFen}, http.StatusOK)
+	var due int
+	env.App.DB.R.QueryRow(`SELECT count(*) FROM sales_order WHERE id = ? AND paid < total - trade_in`, o.ID).Scan(&due)
+	if due != 0 {
+		t.Fatal("the order still shows a balance")
+	}
+}
