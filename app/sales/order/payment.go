@@ -325,9 +325,13 @@ func (s *Service) SetProfitInputs(ctx context.Context, a auth.Actor, id int64, i
 		if in.RebateFen != nil {
 			rebate = *in.RebateFen
 		}
-		_, err = s.move(ctx, tx, a, o, in.Version, Statuses, o.Status, map[string]any{"finance_commission": in.FinanceCommissionFen,
-			"insurance_commission": in.InsuranceCommissionFen, "rebate": rebate})
-		return err
+		if _, err = s.move(ctx, tx, a, o, in.Version, Statuses, o.Status, map[string]any{"finance_commission": in.FinanceCommissionFen,
+			"insurance_commission": in.InsuranceCommissionFen, "rebate": rebate}); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "profit_inputs", o.ID, o.StoreID,
+			map[string]any{"financeCommissionFen": o.costRaw.financeCommission, "insuranceCommissionFen": o.costRaw.insuranceCommission, "rebateFen": o.costRaw.rebate},
+			map[string]any{"financeCommissionFen": in.FinanceCommissionFen, "insuranceCommissionFen": in.InsuranceCommissionFen, "rebateFen": in.RebateFen})
 	})
 	if err != nil {
 		return Order{}, err

@@ -7,17 +7,19 @@ package order
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"log/slog"
 	"sort"
 	"strconv"
 	"time"
 
-	"dealerdesk/app/audit"
-	"dealerdesk/app/auth"
-
 	"dealerdesk/app/api"
+	"dealerdesk/app/apperr"
 	"dealerdesk/app/approval"
 	"dealerdesk/app/attach"
+	"dealerdesk/app/audit"
+	"dealerdesk/app/auth"
 	"dealerdesk/app/clock"
 	"dealerdesk/app/crm"
 	"dealerdesk/app/db"
@@ -65,7 +67,27 @@ func NewService(d Deps) *Service {
 	if d.Approval != nil {
 		d.Approval.Register(s.contractDocType())
 	}
+	if d.Attach != nil {
+		d.Attach.Register(AttachEntity, attachOwner)
+	}
 	return s
+}
+
+// AttachEntity is the attachment entity of an order: the delivery photos with
+// the customer (交车合影) and scanned documents, read and written with the
+// rights on the order's customer.
+const AttachEntity = "sales_order"
+
+func attachOwner(ctx context.Context, q db.Querier, id int64) (attach.Owner, error) {
+	var r auth.Record
+	var owner, dept sql.NullInt64
+	err := q.QueryRowContext(ctx, `SELECT c.store_id, c.owner_id, c.department_id FROM sales_order o JOIN customer c ON c.id = o.customer_id WHERE o.id = ?`, id).
+		Scan(&r.StoreID, &owner, &dept)
+	if errors.Is(err, sql.ErrNoRows) {
+		return attach.Owner{}, apperr.New(apperr.NotFound, "not_found")
+	}
+	r.OwnerID, r.DepartmentID = owner.Int64, dept.Int64
+	return attach.Owner{Record: r, ReadPerm: auth.PermCustomerRead, WritePerm: auth.PermSalesWrite}, err
 }
 
 // Gates are the SOP gate conditions orders provide: order_signed,
