@@ -186,6 +186,21 @@ func TestJourney_OrderWithVINToDelivery(t *testing.T) {
 	ph.waitVisible(sel("order-row"))
 	ph.shot("orders-phone")
 
+	// --- the GM: the order settings with the commission rules, the month's profit ---
+	g := b.newPage("gm", desktop)
+	g.storeClock(env.Clock.Now())
+	signIn(g, base, "gm")
+	g.open(base, "/sales/order-settings")
+	g.waitVisible(sel("order-settings-commission"))
+	if n := eval[int](g, fmt.Sprintf(`document.querySelectorAll(%s).length`, js(sel("order-settings-callback")))); n != 4 {
+		g.fail("%d callback rows in the settings, want 4", n)
+	}
+	g.shot("order-settings")
+	g.open(base, "/sales/orders")
+	g.click(sel("orders-tab-profit"))
+	g.waitText(sel("profit-report"), o.ContractNo)
+	g.shot("orders-profit")
+
 	// --- the contract print ---
 	p := b.newPage("print", a4)
 	p.storeClock(env.Clock.Now())
