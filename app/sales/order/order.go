@@ -13,6 +13,7 @@ import (
 	"dealerdesk/app/auth"
 	"dealerdesk/app/crm"
 	"dealerdesk/app/db"
+	"dealerdesk/app/findex"
 	"dealerdesk/app/sales"
 	"dealerdesk/app/timeline"
 )
@@ -427,6 +428,9 @@ func (s *Service) CreateOrder(ctx context.Context, a auth.Actor, in CreateInput)
 		if err := s.audit(ctx, tx, a, "create", id, o.StoreID, nil, auditView(o)); err != nil {
 			return err
 		}
+		if err := findex.Mark(ctx, tx, searchKind, id); err != nil {
+			return err
+		}
 		return s.event(ctx, tx, a, o, "order.created", map[string]any{"contractNo": no, "model": o.ModelName, "totalFen": o.TotalFen, "quoteNo": qt.Number})
 	})
 	if err != nil {
@@ -493,6 +497,9 @@ func (s *Service) move(ctx context.Context, tx db.Querier, a auth.Actor, o Order
 	}
 	after, err := loadOrder(ctx, tx, o.ID)
 	if err != nil {
+		return after, err
+	}
+	if err := findex.Mark(ctx, tx, searchKind, o.ID); err != nil {
 		return after, err
 	}
 	action := "status"

@@ -3,6 +3,7 @@ package order_test
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"dealerdesk/app/apptest"
 	"dealerdesk/app/demo"
+	"dealerdesk/app/findex"
 	"dealerdesk/app/sales"
 	"dealerdesk/app/sales/order"
 )
@@ -603,6 +605,26 @@ func TestOrder_ScopeAndSettings(t *testing.T) {
 		}
 	}
 	env.As("sales_manager").Do("GET", fmt.Sprintf("/orders/%d", o.ID), nil).Expect(t, http.StatusOK)
+	// The global search finds the order by its contract number for its consultant, not for the colleague.
+	found := func(cl *apptest.Client) bool {
+		var res findex.Result
+		cl.Do("GET", "/search?q="+url.QueryEscape(o.ContractNo), nil).Expect(t, http.StatusOK).JSON(t, &res)
+		for _, h := range res.Items {
+			if h.Kind == "order" && h.EntityID == o.ID {
+				return true
+			}
+		}
+		return false
+	}
+	for deadline := time.Now().Add(10 * time.Second); !found(c); {
+		if time.Now().After(deadline) {
+			t.Fatal("the search does not find the order by its contract number")
+		}
+		time.Sleep(20 * time.Millisecond) // the index follows the outbox a moment after the commit
+	}
+	if found(other) {
+		t.Fatal("another consultant finds the order in the search")
+	}
 	// Another store's GM: not found.
 	apptest.ExpectErr(t, env.As("gm_NB011").Do("GET", fmt.Sprintf("/orders/%d", o.ID), nil), http.StatusNotFound, "not_found")
 

@@ -70,6 +70,9 @@ func NewService(d Deps) *Service {
 	if d.Attach != nil {
 		d.Attach.Register(AttachEntity, attachOwner)
 	}
+	if d.Index != nil {
+		d.Index.Register(searchKind, auth.PermCustomerRead, s.searchDocs, s.searchAll, findex.LinkFormat("/sales/orders/%d"))
+	}
 	return s
 }
 
