@@ -1,1 +1,0 @@
-import{jr as e}from"./css-Bu79S6cu.js";function t(){if(!arguments.length)return[];var t=arguments[0];return e(t)?t:[t]}export{t};

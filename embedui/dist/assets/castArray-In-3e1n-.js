@@ -1,0 +1,1 @@
+import{Yr as e}from"./css-CVda4orS.js";function t(){if(!arguments.length)return[];var t=arguments[0];return e(t)?t:[t]}export{t};

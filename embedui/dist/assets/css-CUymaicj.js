@@ -1,0 +1,1 @@
+import"./css-CVda4orS.js";import"./css-ORq5-pU6.js";

@@ -1,1 +1,0 @@
-import"./css-Bu79S6cu.js";import"./css-Cc9bJgTh.js";

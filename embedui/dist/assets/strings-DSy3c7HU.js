@@ -1,1 +1,0 @@
-import{At as e}from"./vue-C8laCQs4.js";var t=(e=``)=>e.replace(/[|\\{}()[\]^$+*?.]/g,`\\$&`).replace(/-/g,`\\x2d`),n=t=>e(t);export{t as n,n as t};
