@@ -59,11 +59,12 @@ func estimateGross(ctx context.Context, q db.Querier, o Order) (int64, bool, err
 	if o.VehicleID != nil {
 		err = q.QueryRowContext(ctx, `SELECT cost FROM vehicle WHERE id = ?`, *o.VehicleID).Scan(&cost)
 	} else {
-		var avg sql.NullFloat64
-		err = q.QueryRowContext(ctx, `SELECT avg(cost) FROM vehicle WHERE store_id = ? AND model_id = ? AND cost IS NOT NULL AND status IN ('in_stock', 'reserved', 'in_transit', 'ordered')`,
-			o.StoreID, o.ModelID).Scan(&avg)
-		if avg.Valid {
-			cost = sql.NullInt64{Int64: int64(avg.Float64 + 0.5), Valid: true}
+		// Integer fen: the sum and count, divided rounding half up.
+		var sum, n int64
+		err = q.QueryRowContext(ctx, `SELECT COALESCE(sum(cost), 0), count(*) FROM vehicle WHERE store_id = ? AND model_id = ? AND cost IS NOT NULL AND status IN ('in_stock', 'reserved', 'in_transit', 'ordered')`,
+			o.StoreID, o.ModelID).Scan(&sum, &n)
+		if n > 0 {
+			cost = sql.NullInt64{Int64: (2*sum + n) / (2 * n), Valid: true}
 		}
 	}
 	if err != nil && err != sql.ErrNoRows {

@@ -371,6 +371,11 @@ func (s *Service) CreateOrder(ctx context.Context, a auth.Actor, in CreateInput)
 		if qt.QuoteID == 0 || qt.CustomerID == 0 {
 			return apperr.Field("quoteId", "order.quote_unknown")
 		}
+		if qt.TradeInID != 0 {
+			if err := tradeInUsable(ctx, tx, qt.TradeInID, now); err != nil {
+				return err
+			}
+		}
 		cust, err := s.d.CRM.Writable(ctx, tx, a, qt.CustomerID)
 		if err != nil {
 			return err
@@ -438,6 +443,35 @@ func (s *Service) CreateOrder(ctx context.Context, a auth.Actor, in CreateInput)
 	}
 	s.afterCommit()
 	return s.GetOrder(ctx, a, id)
+}
+
+// tradeInUsable checks, in the order's transaction, that the trade-in the
+// quote credits still stands: purchased, or appraised with the offer still
+// valid (not cancelled, declined or expired since the quote), and not credited
+// already by another live order — one used car pays towards one new car. The
+// writer's BEGIN IMMEDIATE serialises two orders racing for it.
+func tradeInUsable(ctx context.Context, tx *sql.Tx, tradeInID, now int64) error {
+	var status string
+	var validUntil sql.NullInt64
+	err := tx.QueryRowContext(ctx, `SELECT status, valid_until FROM trade_in WHERE id = ?`, tradeInID).Scan(&status, &validUntil)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("order: trade-in %d: %w", tradeInID, err)
+	}
+	if err != nil || !(status == "purchased" || (status == "appraised" && validUntil.Valid && validUntil.Int64 > now)) {
+		e := apperr.New(apperr.Conflict, "order.tradein_unavailable")
+		e.Details = map[string]any{"tradeInId": tradeInID, "status": status}
+		return e
+	}
+	var used bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM sales_order WHERE trade_in_id = ? AND status <> 'cancelled')`, tradeInID).Scan(&used); err != nil {
+		return fmt.Errorf("order: trade-in %d in use: %w", tradeInID, err)
+	}
+	if used {
+		e := apperr.New(apperr.Conflict, "order.tradein_used")
+		e.Details = map[string]any{"tradeInId": tradeInID}
+		return e
+	}
+	return nil
 }
 
 // auditView is what the audit log keeps of an order (no cost figures).

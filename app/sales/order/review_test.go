@@ -1,0 +1,109 @@
+package order_test
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"dealerdesk/app/apptest"
+	"dealerdesk/app/sales/order"
+	"dealerdesk/app/sales/tradein"
+)
+
+// appraisedTradeIn registers and appraises a used car of the customer.
+func appraisedTradeIn(t *testing.T, c *apptest.Client, customerID int64, plate string, fen int64) tradein.TradeIn {
+	t.Helper()
+	var ti tradein.TradeIn
+	c.Do("POST", "/trade-ins", map[string]any{"customerId": customerID, "brand": "大众", "series": "朗逸", "model": "1.5L 自动舒适版", "year": 2019,
+		"firstRegDate": "2019-06-18", "plate": plate, "mileageKm": 62000, "color": "白", "fuel": "petrol"}).Expect(t, http.StatusCreated).JSON(t, &ti)
+	checklist := map[string]any{}
+	for _, k := range tradein.Categories {
+		checklist[k] = map[string]any{"grade": "ok", "note": ""}
+	}
+	c.Do("POST", fmt.Sprintf("/trade-ins/%d/appraise", ti.ID), map[string]any{"checklist": checklist, "offeredFen": fen, "version": ti.Version}).
+		Expect(t, http.StatusOK).JSON(t, &ti)
+	return ti
+}
+
+// TestOrder_TradeInCreditedByOneLiveOrder: one used car pays towards one new
+// car. Two quotes may carry the same trade-in, but only one live order may
+// credit it; once that order is cancelled the other quote can become an order.
+// A trade-in withdrawn after the quote was accepted no longer counts.
+func TestOrder_TradeInCreditedByOneLiveOrder(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	c := env.As("sales")
+	cars := stockCars(t, env, 2)
+	cust := newCustomer(t, c)
+	ti := appraisedTradeIn(t, c, cust, "浙A·7T101", 5_000_000)
+
+	q1 := acceptedQuote(t, c, cust, cars[0], map[string]any{"tradeInId": ti.ID})
+	q2 := acceptedQuote(t, c, cust, cars[1], map[string]any{"tradeInId": ti.ID})
+	if q1.Computed.TradeIn != 5_000_000 || q2.Computed.TradeIn != 5_000_000 {
+		t.Fatalf("trade-in credit on the quotes: %d, %d", q1.Computed.TradeIn, q2.Computed.TradeIn)
+	}
+	o1 := createOrder(t, c, q1.ID)
+	if o1.TradeInFen != 5_000_000 {
+		t.Fatalf("order 1 trade-in %d", o1.TradeInFen)
+	}
+	r := c.Do("POST", "/orders", map[string]any{"quoteId": q2.ID})
+	apptest.ExpectErr(t, r, http.StatusConflict, "order.tradein_used")
+	var q2After struct{ Status string }
+	c.Do("GET", fmt.Sprintf("/quotes/%d", q2.ID), nil).Expect(t, http.StatusOK).JSON(t, &q2After)
+	if q2After.Status != "accepted" {
+		t.Fatalf("the refused order must leave the quote accepted, got %s", q2After.Status)
+	}
+
+	// Cancel the first order: the trade-in is free for the second.
+	post(t, c, o1.ID, "cancel", map[string]any{"reason": "customer_changed_mind"}, http.StatusOK)
+	o2 := createOrder(t, c, q2.ID)
+	if o2.TradeInFen != 5_000_000 || o2.TradeInID == nil || *o2.TradeInID != ti.ID {
+		t.Fatalf("order 2 trade-in %d %v", o2.TradeInFen, o2.TradeInID)
+	}
+
+	// A trade-in cancelled after the quote was accepted: no order credits it.
+	cust2 := newCustomer(t, c)
+	ti2 := appraisedTradeIn(t, c, cust2, "浙A·7T102", 3_000_000)
+	q3 := acceptedQuote(t, c, cust2, cars[0], map[string]any{"tradeInId": ti2.ID})
+	c.Do("POST", fmt.Sprintf("/trade-ins/%d/cancel", ti2.ID), map[string]any{"reason": "客户自行出售", "version": ti2.Version}).Expect(t, http.StatusOK)
+	apptest.ExpectErr(t, c.Do("POST", "/orders", map[string]any{"quoteId": q3.ID}), http.StatusConflict, "order.tradein_unavailable")
+	var n int
+	if err := env.App.DB.R.QueryRow(`SELECT count(*) FROM sales_order WHERE quote_id = ?`, q3.ID).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("orders of quote 3: %d %v", n, err)
+	}
+	_ = order.StatusDraft
+}
+
+// TestNoFloatInMoneyPaths: amounts are integer fen end to end; the packages
+// holding money code must not use floating point (SQL avg() included).
+func TestNoFloatInMoneyPaths(t *testing.T) {
+	re := regexp.MustCompile(`(?i)float|\bavg\(`)
+	for _, dir := range []string{".", "..", "../tradein"} {
+		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, line := range strings.Split(string(b), "\n") {
+				code := line
+				if k := strings.Index(code, "//"); k >= 0 {
+					code = code[:k]
+				}
+				if re.MatchString(code) {
+					t.Errorf("%s:%d: floating point in a money package: %s", f, i+1, strings.TrimSpace(line))
+				}
+			}
+		}
+	}
+}
