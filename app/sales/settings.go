@@ -62,6 +62,9 @@ type QuoteSettings struct {
 	Packages         []PackageTemplate `json:"packages"`
 	Letterhead       Letterhead        `json:"letterhead"`
 	Version          int64             `json:"version"`
+	// CostHidden: the reader lacks cost.read, so the package costs and the
+	// commission rates (deal profit) are left out; saving keeps the stored ones.
+	CostHidden bool `json:"costHidden,omitempty"`
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -242,6 +245,7 @@ func (st QuoteSettings) withoutCost(a auth.Actor) QuoteSettings {
 	if a.Has(auth.PermCostRead) {
 		return st
 	}
+	st.FinanceCommBP, st.InsuranceCommBP, st.CostHidden = 0, 0, true
 	pk := make([]PackageTemplate, len(st.Packages))
 	for i, p := range st.Packages {
 		pk[i] = PackageTemplate{Name: p.Name, Price: p.Price}
@@ -308,8 +312,10 @@ func (s *Service) SaveSettings(ctx context.Context, a auth.Actor, storeID int64,
 			for i := range in.Packages {
 				in.Packages[i].Cost = costs[in.Packages[i].Name]
 			}
+			// The commission rates are deal profit: only cost.read changes them.
+			in.FinanceCommBP, in.InsuranceCommBP = before.FinanceCommBP, before.InsuranceCommBP
 		}
-		in.Version = 0
+		in.Version, in.CostHidden = 0, false
 		if err := db.SaveSetting(ctx, tx, settingKey, storeID, in, a.UserID, s.now()); err != nil {
 			return err
 		}
