@@ -125,8 +125,13 @@ func (s *Service) contractDecided(ctx context.Context, tx *sql.Tx, inst approval
 		return nil // cancelled meanwhile is impossible (cancel refuses a pending order); be lenient
 	}
 	if outcome != approval.Approved {
-		_, err := s.move(ctx, tx, by, o, 0, []string{StatusPendingApproval}, StatusDraft, nil)
-		return err
+		after, err := s.move(ctx, tx, by, o, 0, []string{StatusPendingApproval}, StatusDraft, nil)
+		if err != nil {
+			return err
+		}
+		// The customer's timeline says the contract came back (rejected,
+		// returned or withdrawn), as it says when it is signed.
+		return s.event(ctx, tx, by, after, "order.contract_"+string(outcome), map[string]any{"approvalId": inst.ID, "totalFen": o.TotalFen})
 	}
 	now := s.now()
 	o, err = s.move(ctx, tx, by, o, 0, []string{StatusPendingApproval}, StatusSigned, map[string]any{"signed_at": now})

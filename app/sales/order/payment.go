@@ -273,6 +273,11 @@ func (s *Service) paymentAction(ctx context.Context, a auth.Actor, id, paymentID
 			if err := s.bumpPaid(ctx, tx, a, o, -amount); err != nil {
 				return apperr.New(apperr.Conflict, "order.void_refused")
 			}
+			// The payment was on the timeline: so is its voiding.
+			if err := s.event(ctx, tx, a, o, "order.payment_void", map[string]any{"paymentId": paymentID, "amountFen": amount,
+				"paidFen": o.PaidFen - amount, "note": note}); err != nil {
+				return err
+			}
 		}
 		return s.audit(ctx, tx, a, "payment_"+action, o.ID, o.StoreID, map[string]any{"paymentId": paymentID, "status": status},
 			map[string]any{"paymentId": paymentID, "status": map[string]string{"confirm": "confirmed", "void": "void"}[action], "note": note})

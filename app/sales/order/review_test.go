@@ -107,3 +107,44 @@ func TestNoFloatInMoneyPaths(t *testing.T) {
 		}
 	}
 }
+
+// timelineCount counts the customer's timeline events of a kind.
+func timelineCount(t *testing.T, env *apptest.Env, customerID int64, kind string) int {
+	t.Helper()
+	var n int
+	if err := env.App.DB.R.QueryRow(`SELECT count(*) FROM timeline_event WHERE customer_id = ? AND kind = ?`, customerID, kind).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestOrder_TimelineForRejectedContractAndVoidedPayment: every change of an
+// order shows on the customer's timeline — also a contract the manager sends
+// back and a payment finance voids (both change what the page shows).
+func TestOrder_TimelineForRejectedContractAndVoidedPayment(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	c := env.As("sales")
+	cars := stockCars(t, env, 1)
+	cust := newCustomer(t, c)
+	q := acceptedQuote(t, c, cust, cars[0], nil)
+	o := createOrder(t, c, q.ID)
+
+	o = post(t, c, o.ID, "submit", map[string]any{}, http.StatusOK)
+	env.As("sales_manager").Do("POST", fmt.Sprintf("/approvals/%d/reject", *o.ApprovalID), map[string]any{"comment": "价格再议"}).Expect(t, http.StatusOK)
+	if got := get(t, c, o.ID); got.Status != order.StatusDraft {
+		t.Fatalf("rejected contract: %s", got.Status)
+	}
+	if n := timelineCount(t, env, cust, "order.contract_rejected"); n != 1 {
+		t.Fatalf("timeline events order.contract_rejected: %d", n)
+	}
+
+	o = post(t, c, o.ID, "payments", map[string]any{"kind": "deposit", "method": "cash", "amountFen": 500_000}, http.StatusOK)
+	pid := o.Payments[len(o.Payments)-1].ID
+	fin := env.As("finance")
+	r := fin.Do("POST", fmt.Sprintf("/orders/%d/payments/%d/void", o.ID, pid), map[string]any{"note": "录错金额"})
+	r.Expect(t, http.StatusOK)
+	if n := timelineCount(t, env, cust, "order.payment_void"); n != 1 {
+		t.Fatalf("timeline events order.payment_void: %d", n)
+	}
+}
