@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"dealerdesk/app/apptest"
@@ -146,5 +147,64 @@ func TestOrder_TimelineForRejectedContractAndVoidedPayment(t *testing.T) {
 	r.Expect(t, http.StatusOK)
 	if n := timelineCount(t, env, cust, "order.payment_void"); n != 1 {
 		t.Fatalf("timeline events order.payment_void: %d", n)
+	}
+}
+
+// TestConcurrent_OneOrderPerQuoteAndTradeIn races many requests through the
+// real API: one quote makes exactly one order, and of several quotes carrying
+// the same trade-in exactly one becomes an order.
+func TestConcurrent_OneOrderPerQuoteAndTradeIn(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	c := env.As("sales")
+	cars := stockCars(t, env, 1)
+	race := func(quotes []int64) (created int, codes map[string]int) {
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		codes = map[string]int{}
+		for _, q := range quotes {
+			wg.Add(1)
+			go func(q int64) {
+				defer wg.Done()
+				r := c.Do("POST", "/orders", map[string]any{"quoteId": q})
+				mu.Lock()
+				defer mu.Unlock()
+				switch r.Status {
+				case http.StatusCreated:
+					created++
+				case http.StatusConflict:
+					codes[r.Error(t).Code]++
+				default:
+					t.Errorf("order from quote %d: %s", q, r)
+				}
+			}(q)
+		}
+		wg.Wait()
+		return created, codes
+	}
+
+	// One quote, 10 requests.
+	q := acceptedQuote(t, c, newCustomer(t, c), cars[0], nil)
+	same := make([]int64, 10)
+	for i := range same {
+		same[i] = q.ID
+	}
+	if n, codes := race(same); n != 1 || codes["quote.already_ordered"]+codes["order.quote_has_order"] != 9 {
+		t.Fatalf("one quote: %d orders, refusals %v", n, codes)
+	}
+
+	// One trade-in on 6 quotes of the customer.
+	cust := newCustomer(t, c)
+	ti := appraisedTradeIn(t, c, cust, "浙A·7T201", 4_000_000)
+	quotes := make([]int64, 6)
+	for i := range quotes {
+		quotes[i] = acceptedQuote(t, c, cust, cars[0], map[string]any{"tradeInId": ti.ID}).ID
+	}
+	if n, codes := race(quotes); n != 1 || codes["order.tradein_used"] != 5 {
+		t.Fatalf("one trade-in: %d orders, refusals %v", n, codes)
+	}
+	var live int
+	if err := env.App.DB.R.QueryRow(`SELECT count(*) FROM sales_order WHERE trade_in_id = ? AND status <> 'cancelled'`, ti.ID).Scan(&live); err != nil || live != 1 {
+		t.Fatalf("live orders crediting the trade-in: %d %v", live, err)
 	}
 }
