@@ -65,6 +65,14 @@ func TestOrder_TradeInCreditedByOneLiveOrder(t *testing.T) {
 	if o2.TradeInFen != 5_000_000 || o2.TradeInID == nil || *o2.TradeInID != ti.ID {
 		t.Fatalf("order 2 trade-in %d %v", o2.TradeInFen, o2.TradeInID)
 	}
+	// While order 2 credits it, the trade-in can be neither cancelled nor
+	// declined: the order would keep a credit for a car the store never gets.
+	var cur tradein.TradeIn
+	c.Do("GET", fmt.Sprintf("/trade-ins/%d", ti.ID), nil).Expect(t, http.StatusOK).JSON(t, &cur)
+	for _, action := range []string{"cancel", "decline"} {
+		r := c.Do("POST", fmt.Sprintf("/trade-ins/%d/%s", ti.ID, action), map[string]any{"reason": "客户自行出售", "version": cur.Version})
+		apptest.ExpectErr(t, r, http.StatusConflict, "tradein.in_order")
+	}
 
 	// A trade-in cancelled after the quote was accepted: no order credits it.
 	cust2 := newCustomer(t, c)

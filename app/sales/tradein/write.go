@@ -351,6 +351,16 @@ func (s *Service) close(ctx context.Context, a auth.Actor, id int64, in CloseInp
 		if !oneOf(cur.Status, from) {
 			return statusRefused(cur.Status)
 		}
+		// A live order credits the car's value: the trade-in cannot go while
+		// the order stands (cancel the order first). Orders live above this
+		// package, so the check reads their table.
+		var inOrder bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM sales_order WHERE trade_in_id = ? AND status <> 'cancelled')`, id).Scan(&inOrder); err != nil {
+			return fmt.Errorf("tradein: orders of %d: %w", id, err)
+		}
+		if inOrder {
+			return apperr.New(apperr.Conflict, "tradein.in_order")
+		}
 		now := s.now()
 		r, err := tx.ExecContext(ctx, `UPDATE trade_in SET status = ?, close_reason = ?, version = version + 1, updated_at = ?, updated_by = ?
 			WHERE id = ? AND version = ?`, to, in.Reason, now, userID(a), id, in.Version)
