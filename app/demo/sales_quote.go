@@ -175,7 +175,7 @@ func fillQuotes(ctx context.Context, d *db.DB, now time.Time) error {
 			if in.Finance != nil {
 				b, _ := json.Marshal(in.Finance)
 				fin = string(b)
-				finComm = int64(q.AmountFinanced) * int64(st.FinanceCommBP) / 10000
+				finComm = (int64(q.AmountFinanced)*int64(st.FinanceCommBP) + 5000) / 10000 // half up, as the quote service
 			}
 			taxRule, _ := json.Marshal(in.TaxRule)
 			accJSON, _ := json.Marshal(acc)
@@ -199,7 +199,7 @@ func fillQuotes(ctx context.Context, d *db.DB, now time.Time) error {
 				q.MSRP, q.Discount, in.ColorSurcharge, string(accJSON), in.Insurance, in.RegistrationFee, string(taxRule), fin,
 				q.VehiclePrice, q.AccessoryPrice, q.AccessoryCost, q.PurchaseTax, q.PurchaseTaxRelief, q.Total, q.CashNeed, q.Financed, q.DownPayment,
 				q.AmountFinanced, q.Months, q.AnnualRateBP, q.MonthlyPayment, q.TotalInterest, q.GrossProfit, q.GrossMarginBP,
-				finComm, int64(in.Insurance)*int64(st.InsuranceCommBP)/10000, sentAt, acceptedAt, at, c.owner, at, c.owner)
+				finComm, (int64(in.Insurance)*int64(st.InsuranceCommBP)+5000)/10000, sentAt, acceptedAt, at, c.owner, at, c.owner)
 			if err != nil {
 				return fmt.Errorf("demo: quote: %w", err)
 			}
