@@ -202,7 +202,7 @@ func validateCondition(f apperr.Fields, p string, c Condition, fields []FieldInf
 		f.Add(p+".op", "approval.bad_op")
 		return
 	}
-	numeric := fi.Type == FieldNumber || fi.Type == FieldMoney
+	numeric := fi.Type == FieldNumber || fi.Type == FieldMoney || fi.Type == FieldPercent
 	if !numeric && c.Op != "eq" && c.Op != "ne" && c.Op != "in" {
 		f.Add(p+".op", "approval.bad_op") // text and enum fields compare only for (in)equality
 		return
@@ -213,7 +213,7 @@ func validateCondition(f apperr.Fields, p string, c Condition, fields []FieldInf
 			if !numeric {
 				return false
 			}
-			return fi.Type != FieldMoney || x == math.Trunc(x) // fen are whole
+			return (fi.Type != FieldMoney && fi.Type != FieldPercent) || x == math.Trunc(x) // fen and basis points are whole
 		case string:
 			if numeric || x == "" {
 				return false

@@ -48,6 +48,7 @@ func TestDefinitions_FieldErrorsNameTheField(t *testing.T) {
 		{"enum value not an option", defBody("conditions", cond("reason", "eq", "weather")), "conditions.0.value", "approval.bad_value"},
 		{"fractional fen", defBody("conditions", cond("amount", "gte", 10.5)), "conditions.0.value", "approval.bad_value"},
 		{"text for money", defBody("conditions", cond("amount", "gte", "100")), "conditions.0.value", "approval.bad_value"},
+		{"fractional basis points", defBody("conditions", cond("share", "gte", 500.5)), "conditions.0.value", "approval.bad_value"},
 		{"empty in list", defBody("conditions", cond("reason", "in", []any{})), "conditions.0.value", "approval.bad_value"},
 		{"no steps", defBody("steps", []any{}), "steps", "approval.no_steps"},
 		{"bad mode", defBody("steps", []any{map[string]any{"name": "一级", "mode": "some", "approvers": []any{map[string]any{"kind": "role", "role": "gm"}}}}), "steps.0.mode", "approval.bad_mode"},
@@ -65,6 +66,8 @@ func TestDefinitions_FieldErrorsNameTheField(t *testing.T) {
 	if n := env.count(`SELECT count(*) FROM approval_definition`); n != 0 {
 		t.Errorf("%d definitions stored by invalid requests", n)
 	}
+	// A share in whole basis points (8.73 %) is a valid condition.
+	admin.Do("POST", "/approval-definitions", defBody("conditions", cond("share", "gte", 873))).Expect(t, 201)
 	// A group-wide rule may name a user of any store.
 	admin.Do("POST", "/approval-definitions", defBody("storeId", nil, "steps", steps(map[string]any{"kind": "user", "userId": env.UserID("gm_NB011")}))).Expect(t, 201)
 }
@@ -144,7 +147,7 @@ func TestDefinitions_WhoMayManageWhich(t *testing.T) {
 	sales.Do("GET", "/approval-doc-types", nil).Expect(t, 200).JSON(t, &types)
 	found := false
 	for _, it := range types.Items {
-		found = found || (it.Type == docType && len(it.Fields) == 2)
+		found = found || (it.Type == docType && len(it.Fields) == 3 && it.Fields[1].Type == "percent")
 	}
 	if !found {
 		t.Errorf("doc types %+v lack %s with its fields", types, docType)

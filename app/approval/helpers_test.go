@@ -63,6 +63,7 @@ func newEnv(t *testing.T) *testEnv {
 		Default: []approval.Step{{Name: "销售经理审批", Mode: approval.ModeAny, Approvers: []approval.Approver{{Kind: approval.ApproverRole, Role: "sales_manager"}}}},
 		FieldsInfo: []approval.FieldInfo{
 			{Key: "amount", Type: approval.FieldMoney},
+			{Key: "share", Type: approval.FieldPercent},
 			{Key: "reason", Type: approval.FieldEnum, Options: []string{"price", "elsewhere", "other"}},
 		},
 	})

@@ -55,7 +55,7 @@ const (
 // FieldInfo describes one of a document type's Fields for the rule editor.
 type FieldInfo struct {
 	Key     string   `json:"key"`
-	Type    string   `json:"type"`              // number | money (integer fen) | text | enum
+	Type    string   `json:"type"`              // number | money (integer fen) | percent (integer basis points) | text | enum
 	Options []string `json:"options,omitempty"` // the values of an enum
 	Label   string   `json:"label,omitempty"`   // i18n key of the field's name; the UI shows Key without one
 	// OptionLabel is the i18n key prefix of an enum's option names
@@ -67,8 +67,11 @@ type FieldInfo struct {
 const (
 	FieldNumber = "number"
 	FieldMoney  = "money"
-	FieldText   = "text"
-	FieldEnum   = "enum"
+	// FieldPercent is a share in integer basis points (873 = 8.73 %); the UI
+	// shows and takes it as a percentage.
+	FieldPercent = "percent"
+	FieldText    = "text"
+	FieldEnum    = "enum"
 )
 
 // DocType is a kind of document that goes through approvals. Domains register

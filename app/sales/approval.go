@@ -54,8 +54,8 @@ func (s *Service) quoteDocType() approval.DocType {
 		Default: []approval.Step{{Name: "销售经理审批", Mode: approval.ModeAny, Approvers: []approval.Approver{{Kind: approval.ApproverRole, Role: "sales_manager"}}}},
 		FieldsInfo: []approval.FieldInfo{
 			{Key: "discountFen", Type: approval.FieldMoney, Label: "quote.field.discountFen"},
-			{Key: "discountPct", Type: approval.FieldNumber, Label: "quote.field.discountPct"},
-			{Key: "marginPct", Type: approval.FieldNumber, Label: "quote.field.marginPct"},
+			{Key: "discountPct", Type: approval.FieldPercent, Label: "quote.field.discountPct"},
+			{Key: "marginPct", Type: approval.FieldPercent, Label: "quote.field.marginPct"},
 			{Key: "totalFen", Type: approval.FieldMoney, Label: "quote.field.totalFen"},
 			{Key: "msrpFen", Type: approval.FieldMoney, Label: "quote.field.msrpFen"},
 			{Key: "model", Type: approval.FieldText, Label: "quote.field.model"},

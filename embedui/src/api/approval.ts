@@ -32,7 +32,8 @@ export interface Condition {
   value: number | string | (number | string)[]
 }
 
-export type FieldType = 'number' | 'money' | 'text' | 'enum'
+/** percent: integer basis points (873 = 8.73 %). */
+export type FieldType = 'number' | 'money' | 'percent' | 'text' | 'enum'
 
 export interface FieldInfo {
   key: string

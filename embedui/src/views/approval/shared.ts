@@ -45,6 +45,7 @@ export function fieldValue(f: FieldInfo | undefined, v: unknown): string {
   if (v === null || v === undefined || v === '') return '—'
   if (Array.isArray(v)) return v.map((x) => fieldValue(f, x)).join(t('approval.listSep'))
   if (f?.type === 'money' && typeof v === 'number') return yuan(v)
+  if (f?.type === 'percent' && typeof v === 'number') return (v / 100).toFixed(2).replace(/\.?0+$/, '') + '%'
   if (f?.type === 'enum' && typeof v === 'string') return optionLabel(f, v)
   return String(v)
 }
