@@ -107,6 +107,7 @@ func oddBody(t reflect.Type, k int) map[string]any {
 // routes, on real records, as roles allowed to call them, and odd query
 // parameters to every GET: nothing may answer 5xx.
 func TestSalesRoutes_BadInputNever500(t *testing.T) {
+	t.Parallel()
 	env := apptest.New(t)
 	if _, _, err := demo.FillAll(t.Context(), env.App.DB, demo.ScaleDemo, env.Clock.Now()); err != nil {
 		t.Fatal(err)
