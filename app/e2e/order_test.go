@@ -43,8 +43,25 @@ func TestJourney_OrderWithVINToDelivery(t *testing.T) {
 		CustomerID int64 `json:"customerId"`
 	}
 	c.Do("POST", "/leads", map[string]any{"phone": custPhone, "name": custName, "channel": "walk_in", "grade": "H", "assign": "me"}).Expect(t, http.StatusCreated).JSON(t, &lead)
+	// A special price beyond the store's limits (¥25,000 off; the consultant may
+	// give ¥20,000 and 8 % of MSRP): it goes to the sales manager, who approves it
+	// (on a phone in TestJourney_QuoteOverLimitApprovedOnPhone); only then can the
+	// customer's acceptance make it an order.
 	var q sales.QuoteDoc
-	c.Do("POST", "/quotes", map[string]any{"customerId": lead.CustomerID, "modelId": modelID, "color": color, "discount": 300_000}).Expect(t, http.StatusCreated).JSON(t, &q)
+	c.Do("POST", "/quotes", map[string]any{"customerId": lead.CustomerID, "modelId": modelID, "color": color, "discount": 2_500_000}).Expect(t, http.StatusCreated).JSON(t, &q)
+	if !q.NeedsApproval {
+		t.Fatalf("a ¥25,000 discount does not need approval: %+v", q.ApprovalReasons)
+	}
+	apptest.ExpectErr(t, c.Do("POST", fmt.Sprintf("/quotes/%d/send", q.ID), map[string]any{"rev": q.Rev}), http.StatusConflict, "quote.needs_approval")
+	c.Do("POST", fmt.Sprintf("/quotes/%d/submit", q.ID), map[string]any{"rev": q.Rev}).Expect(t, http.StatusOK).JSON(t, &q)
+	if q.ApprovalID == nil {
+		t.Fatalf("submitted quote has no approval: %+v", q)
+	}
+	env.As("sales_manager").Do("POST", fmt.Sprintf("/approvals/%d/approve", *q.ApprovalID), map[string]any{}).Expect(t, http.StatusOK)
+	c.Do("GET", fmt.Sprintf("/quotes/%d", q.ID), nil).Expect(t, http.StatusOK).JSON(t, &q)
+	if q.Status != "approved" {
+		t.Fatalf("quote status after approval %s", q.Status)
+	}
 	for _, action := range []string{"send", "accept"} {
 		c.Do("POST", fmt.Sprintf("/quotes/%d/%s", q.ID, action), map[string]any{"rev": q.Rev}).Expect(t, http.StatusOK).JSON(t, &q)
 	}
