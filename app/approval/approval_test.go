@@ -3,6 +3,7 @@ package approval_test
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,6 +35,19 @@ func TestSubmit_DefaultStepsWorkOutOfTheBox(t *testing.T) {
 		t.Fatalf("manager's inbox %+v, want the one document", box)
 	}
 	d := getDetail(t, mgr, inst.ID)
+	// The margin is for cost.read only: the sales manager and the submitter
+	// never see it, in the detail, the inbox or the list; the GM does.
+	for _, who := range []string{"sales", "sales_manager"} {
+		for _, path := range []string{fmt.Sprintf("/approvals/%d", inst.ID), "/approvals/inbox", "/approvals", "/approvals?mine=submitted"} {
+			body := string(env.As(who).Do("GET", path, nil).Expect(t, 200).Body)
+			if strings.Contains(body, `"margin"`) {
+				t.Errorf("%s sees the margin in %s: %s", who, path, body)
+			}
+		}
+	}
+	if body := string(env.As("gm").Do("GET", fmt.Sprintf("/approvals/%d", inst.ID), nil).Expect(t, 200).Body); !strings.Contains(body, `"margin":5000`) || !strings.Contains(body, `"amount":50000`) {
+		t.Errorf("the GM's detail lacks the margin: %s", body)
+	}
 	if !d.Can.Decide || d.Can.Withdraw || d.Link != fmt.Sprintf("/test-docs/%d", doc) || len(d.Steps) != 1 || d.Steps[0].Status != "waiting" {
 		t.Fatalf("detail for the approver %+v", d)
 	}

@@ -147,7 +147,7 @@ func TestDefinitions_WhoMayManageWhich(t *testing.T) {
 	sales.Do("GET", "/approval-doc-types", nil).Expect(t, 200).JSON(t, &types)
 	found := false
 	for _, it := range types.Items {
-		found = found || (it.Type == docType && len(it.Fields) == 3 && it.Fields[1].Type == "percent")
+		found = found || (it.Type == docType && len(it.Fields) == 4 && it.Fields[1].Type == "percent")
 	}
 	if !found {
 		t.Errorf("doc types %+v lack %s with its fields", types, docType)

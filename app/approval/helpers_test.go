@@ -53,7 +53,7 @@ func newEnv(t *testing.T) *testEnv {
 			err := q.QueryRowContext(ctx, `SELECT store_id, owner_id, customer_id, title, amount, reason FROM test_doc WHERE id = ?`, id).
 				Scan(&d.StoreID, &d.OwnerID, &d.CustomerID, &d.Title, &amount, &reason)
 			d.Link = fmt.Sprintf("/test-docs/%d", id)
-			d.Fields = map[string]any{"amount": amount, "reason": reason}
+			d.Fields = map[string]any{"amount": amount, "reason": reason, "margin": amount / 10}
 			return d, err
 		},
 		Decided: func(ctx context.Context, tx *sql.Tx, inst approval.Instance, o approval.Outcome, by auth.Actor) error {
@@ -64,6 +64,7 @@ func newEnv(t *testing.T) *testEnv {
 		FieldsInfo: []approval.FieldInfo{
 			{Key: "amount", Type: approval.FieldMoney},
 			{Key: "share", Type: approval.FieldPercent},
+			{Key: "margin", Type: approval.FieldMoney, Perm: auth.PermCostRead},
 			{Key: "reason", Type: approval.FieldEnum, Options: []string{"price", "elsewhere", "other"}},
 		},
 	})

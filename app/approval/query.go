@@ -82,6 +82,7 @@ func (s *Service) Get(ctx context.Context, a auth.Actor, id int64) (Detail, erro
 }
 
 func (s *Service) detail(ctx context.Context, q db.Querier, a auth.Actor, x Instance, now int64) (Detail, error) {
+	s.redact(a, &x)
 	d := Detail{Instance: x, Ladder: []StepView{}, History: []Action{}}
 	rows, err := q.QueryContext(ctx, `SELECT t.id, t.step_no, t.approver_id, ua.name, t.status, t.decided_by, COALESCE(ud.name, ''), t.acting_for,
 		t.comment, t.waiting_since, t.decided_at, t.reminded_count
@@ -266,6 +267,7 @@ func (s *Service) Inbox(ctx context.Context, a auth.Actor) (Inbox, error) {
 		if err != nil {
 			return out, err
 		}
+		s.redact(a, &x)
 		it.Instance = x
 		if approver != a.UserID {
 			it.ActingForID, it.ActingForName = &approver, approverName
@@ -338,6 +340,7 @@ func (s *Service) List(ctx context.Context, a auth.Actor, f ListFilter) (api.Lis
 		if err != nil {
 			return out, err
 		}
+		s.redact(a, &x)
 		out.Items = append(out.Items, x)
 	}
 	if err := rows.Err(); err != nil {

@@ -61,6 +61,10 @@ type FieldInfo struct {
 	// OptionLabel is the i18n key prefix of an enum's option names
 	// (<OptionLabel>.<option>); the UI shows the option itself without one.
 	OptionLabel string `json:"optionLabel,omitempty"`
+	// Perm, when set, is the permission a reader needs to see the field's value
+	// (cost.read for a deal's gross profit or margin). Routing rules still use
+	// it; instances shown to a reader without it leave the field out.
+	Perm string `json:"perm,omitempty"`
 }
 
 // The field types.
@@ -228,4 +232,18 @@ func nonZero(v sql.NullInt64) *int64 {
 	}
 	x := v.Int64
 	return &x
+}
+
+// redact leaves out of an instance shown to a the fields its type reserves for
+// a permission a lacks (see FieldInfo.Perm).
+func (s *Service) redact(a auth.Actor, x *Instance) {
+	t, ok := s.types[x.DocType]
+	if !ok || len(x.Fields) == 0 {
+		return
+	}
+	for _, fi := range t.FieldsInfo {
+		if fi.Perm != "" && !a.Has(fi.Perm) {
+			delete(x.Fields, fi.Key)
+		}
+	}
 }

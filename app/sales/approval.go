@@ -55,7 +55,7 @@ func (s *Service) quoteDocType() approval.DocType {
 		FieldsInfo: []approval.FieldInfo{
 			{Key: "discountFen", Type: approval.FieldMoney, Label: "quote.field.discountFen"},
 			{Key: "discountPct", Type: approval.FieldPercent, Label: "quote.field.discountPct"},
-			{Key: "marginPct", Type: approval.FieldPercent, Label: "quote.field.marginPct"},
+			{Key: "marginPct", Type: approval.FieldPercent, Label: "quote.field.marginPct", Perm: auth.PermCostRead},
 			{Key: "totalFen", Type: approval.FieldMoney, Label: "quote.field.totalFen"},
 			{Key: "msrpFen", Type: approval.FieldMoney, Label: "quote.field.msrpFen"},
 			{Key: "model", Type: approval.FieldText, Label: "quote.field.model"},

@@ -44,7 +44,7 @@ func (s *Service) contractDocType() approval.DocType {
 			{Key: "totalFen", Type: approval.FieldMoney, Label: "order.field.total"},
 			{Key: "vehiclePriceFen", Type: approval.FieldMoney, Label: "order.field.vehiclePrice"},
 			{Key: "discountFen", Type: approval.FieldMoney, Label: "order.field.discount"},
-			{Key: "grossProfitFen", Type: approval.FieldMoney, Label: "order.field.grossProfit"},
+			{Key: "grossProfitFen", Type: approval.FieldMoney, Label: "order.field.grossProfit", Perm: auth.PermCostRead},
 			{Key: "payment", Type: approval.FieldEnum, Options: []string{"cash", "loan"}, Label: "order.field.payment", OptionLabel: "order.paymentType"},
 		},
 	}
