@@ -1,6 +1,7 @@
 package order_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"dealerdesk/app/apptest"
 	"dealerdesk/app/sales/order"
@@ -83,6 +85,16 @@ func TestOrder_TradeInCreditedByOneLiveOrder(t *testing.T) {
 	var n int
 	if err := env.App.DB.R.QueryRow(`SELECT count(*) FROM sales_order WHERE quote_id = ?`, q3.ID).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("orders of quote 3: %d %v", n, err)
+	}
+	// The offer of the trade-in order 2 credits does not lapse under the order:
+	// the expiry job leaves it alone.
+	env.Clock.Advance(31 * 24 * time.Hour)
+	if _, err := env.App.TradeIns.ExpireAppraisals(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var status string
+	if err := env.App.DB.R.QueryRow(`SELECT status FROM trade_in WHERE id = ?`, ti.ID).Scan(&status); err != nil || status != tradein.StatusAppraised {
+		t.Fatalf("trade-in credited by a live order became %s (%v)", status, err)
 	}
 	_ = order.StatusDraft
 }

@@ -384,12 +384,14 @@ func (s *Service) close(ctx context.Context, a auth.Actor, id int64, in CloseInp
 }
 
 // ExpireAppraisals marks every appraised trade-in past its valid-until as
-// expired, each in its own transaction with a conditional update (a
+// expired (except one a live order credits: the offer holds for that order), each in its own transaction with a conditional update (a
 // re-appraisal or agreement racing the job wins or loses cleanly), and
 // returns how many it expired.
 func (s *Service) ExpireAppraisals(ctx context.Context) (int, error) {
 	now := s.now()
-	rows, err := s.d.DB.R.QueryContext(ctx, `SELECT id FROM trade_in WHERE status = 'appraised' AND valid_until <= ? ORDER BY valid_until LIMIT 1000`, now)
+	rows, err := s.d.DB.R.QueryContext(ctx, `SELECT id FROM trade_in WHERE status = 'appraised' AND valid_until <= ?
+		AND NOT EXISTS (SELECT 1 FROM sales_order o WHERE o.trade_in_id = trade_in.id AND o.status <> 'cancelled')
+		ORDER BY valid_until LIMIT 1000`, now)
 	if err != nil {
 		return 0, fmt.Errorf("tradein: expired appraisals: %w", err)
 	}
@@ -418,12 +420,13 @@ func (s *Service) ExpireAppraisals(ctx context.Context) (int, error) {
 				return err
 			}
 			r, err := tx.ExecContext(ctx, `UPDATE trade_in SET status = 'expired', version = version + 1, updated_at = ?, updated_by = NULL
-				WHERE id = ? AND status = 'appraised' AND valid_until <= ?`, now, id, now)
+				WHERE id = ? AND status = 'appraised' AND valid_until <= ?
+				AND NOT EXISTS (SELECT 1 FROM sales_order o WHERE o.trade_in_id = trade_in.id AND o.status <> 'cancelled')`, now, id, now)
 			if err != nil {
 				return fmt.Errorf("tradein: expire %d: %w", id, err)
 			}
 			if k, _ := r.RowsAffected(); k == 0 {
-				return nil // re-appraised or agreed meanwhile
+				return nil // re-appraised or agreed meanwhile, or an order credits it: the offer holds for that order
 			}
 			n++
 			if err := s.audit(ctx, tx, sys, "tradein.expired", id, t.StoreID, map[string]any{"status": t.Status}, map[string]any{"status": StatusExpired}); err != nil {
