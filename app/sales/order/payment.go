@@ -285,6 +285,7 @@ func (s *Service) paymentAction(ctx context.Context, a auth.Actor, id, paymentID
 	if err != nil {
 		return Order{}, err
 	}
+	s.afterCommit()
 	return s.GetOrder(ctx, a, id)
 }
 
