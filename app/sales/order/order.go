@@ -376,6 +376,12 @@ func (s *Service) CreateOrder(ctx context.Context, a auth.Actor, in CreateInput)
 				return err
 			}
 		}
+		// A trade-in credited above the total would leave the store owing the
+		// customer money no order figure carries: the credit must be lowered on
+		// the quote and the rest paid out as a separate trade-in purchase.
+		if qt.TradeInFen > qt.TotalFen {
+			return apperr.New(apperr.Conflict, "order.tradein_exceeds_total")
+		}
 		cust, err := s.d.CRM.Writable(ctx, tx, a, qt.CustomerID)
 		if err != nil {
 			return err

@@ -228,3 +228,25 @@ func TestConcurrent_OneOrderPerQuoteAndTradeIn(t *testing.T) {
 		t.Fatalf("live orders crediting the trade-in: %d %v", live, err)
 	}
 }
+
+// TestOrder_TradeInWorthMoreThanTheCarIsRefused: a trade-in credited above the
+// new car's out-the-door total would leave the store owing the customer money
+// that no order figure carries; the order is refused with a clear message and
+// the quote stays accepted.
+func TestOrder_TradeInWorthMoreThanTheCarIsRefused(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	c := env.As("sales")
+	cars := stockCars(t, env, 1)
+	cust := newCustomer(t, c)
+	ti := appraisedTradeIn(t, c, cust, "浙A·7T109", 90_000_000) // ¥900,000
+	q := acceptedQuote(t, c, cust, cars[0], map[string]any{"tradeInId": ti.ID})
+	if q.Computed.TradeIn <= q.Computed.Total {
+		t.Fatalf("trade-in %d not above the total %d", q.Computed.TradeIn, q.Computed.Total)
+	}
+	apptest.ExpectErr(t, c.Do("POST", "/orders", map[string]any{"quoteId": q.ID}), http.StatusConflict, "order.tradein_exceeds_total")
+	var status string
+	if err := env.App.DB.R.QueryRow(`SELECT status FROM quote WHERE id = ?`, q.ID).Scan(&status); err != nil || status != "accepted" {
+		t.Fatalf("quote after the refusal: %s %v", status, err)
+	}
+}
