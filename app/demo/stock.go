@@ -38,8 +38,9 @@ func demoVIN(rng *rand.Rand, brand string, serial int) string {
 // FillStock adds perStore vehicles to every store, of the store's brand (any
 // brand when the catalogue has none of it): a few ordered and in transit, most
 // in stock with arrivals spread over five months (so some are past the 60- and
-// 90-day thresholds), some sold and delivered, and one reserved for a customer of
-// the store when it has customers. Plain inserts with their history rows and
+// 90-day thresholds), and one reserved for a customer of the store when it has
+// customers. No car is sold or delivered here: those are the cars the demo
+// orders allocate and deliver (fillOrders), so every sold car has its order. Plain inserts with their history rows and
 // search marks, consistent with what the stock service writes.
 func FillStock(ctx context.Context, d *db.DB, now time.Time, perStore int) (int, error) {
 	rng := rand.New(rand.NewPCG(20261123, 11))
@@ -117,7 +118,7 @@ func FillStock(ctx context.Context, d *db.DB, now time.Time, perStore int) (int,
 				}
 				cost := m.msrp * int64(85+rng.IntN(8)) / 100
 				status := "in_stock"
-				var arrival, expected, soldAt, until any
+				var arrival, expected, until any
 				var cust, by any
 				switch k := i % 12; {
 				case k == 0:
@@ -126,10 +127,6 @@ func FillStock(ctx context.Context, d *db.DB, now time.Time, perStore int) (int,
 				case k == 1 || k == 2:
 					status = "in_transit"
 					expected = nowMs + int64(2+rng.IntN(10))*dayMs
-				case k == 3:
-					status = "sold"
-				case k == 4:
-					status = "delivered"
 				}
 				days := rng.IntN(150) // up to five months: some past 60 and 90 days
 				if i%12 == 5 {
@@ -137,14 +134,6 @@ func FillStock(ctx context.Context, d *db.DB, now time.Time, perStore int) (int,
 				}
 				if status != "ordered" && status != "in_transit" {
 					arrival = nowMs - int64(days)*dayMs
-				}
-				if status == "sold" || status == "delivered" {
-					if !custID.Valid {
-						status = "in_stock"
-					} else {
-						cust, by = custID.Int64, ownerID.Int64
-						soldAt = nowMs - int64(rng.IntN(days+1))*dayMs
-					}
 				}
 				if status == "in_stock" && !reserved && custID.Valid {
 					status, reserved = "reserved", true
@@ -158,7 +147,7 @@ func FillStock(ctx context.Context, d *db.DB, now time.Time, perStore int) (int,
 				var id int64
 				if err := tx.QueryRowContext(ctx, `INSERT INTO vehicle (store_id, vin, vin_rev, model_id, color, status, location, arrival_at, expected_at, sold_at,
 					cost, msrp, reserved_customer_id, reserved_by, reserved_until, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-					st.id, vin, reverseString(vin), m.id, color, status, loc, arrival, expected, soldAt, cost, m.msrp, cust, by, until, created, nowMs).Scan(&id); err != nil {
+					st.id, vin, reverseString(vin), m.id, color, status, loc, arrival, expected, nil, cost, m.msrp, cust, by, until, created, nowMs).Scan(&id); err != nil {
 					return fmt.Errorf("demo: vehicle: %w", err)
 				}
 				if _, err := tx.ExecContext(ctx, `INSERT INTO vehicle_event (vehicle_id, at, by_name, from_status, to_status, detail) VALUES (?, ?, 'demo', '', ?, '{"how":"demo"}')`,
