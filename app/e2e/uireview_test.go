@@ -384,7 +384,7 @@ func reviewPage(p *page, name string, mobile, en, record bool, keyRe *regexp.Reg
 		if record {
 			heads = ""
 		}
-		chrome := eval[[]string](p, `[...document.querySelectorAll('`+heads+` main h2, main h3, .qp-screen h1, .op-screen h1, .qp-screen button, .op-screen button, .qp-screen th, .op-screen th, main .el-button, main .el-tabs__item, main th, main .el-form-item__label, main .el-descriptions__label, main .el-empty__description, main .el-radio-button, main .el-card__header')]
+		chrome := eval[[]string](p, `[...document.querySelectorAll('`+heads+` main h2, main h3, .qp-screen h1, .op-screen h1, .qp-screen button, .op-screen button, .qp-screen th, .op-screen th, main .el-button, main .el-tabs__item, main th, main .el-form-item__label, main .el-descriptions__label, main .el-empty__description, main .el-radio-button, main .el-card__header, main .dd-sop__col-name')]
 			.filter(e => e.offsetParent !== null).map(e => e.innerText.trim().split('\n')[0].trim()).filter(Boolean)`)
 		for _, s := range chrome {
 			if hanRe.MatchString(s) {
