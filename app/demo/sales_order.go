@@ -392,10 +392,10 @@ func (e *demoOrderEnv) play(ctx context.Context, p demoPlanned) error {
 	} else {
 		draft.Discount = min(msrp*int64(3+e.rng.IntN(4))/100/10000*10000, 1_500_000)
 	}
-	if p.tiValue*10 > (msrp-draft.Discount)*7 {
-		draft.TradeInID = 0 // worth most of the new car: bought as a separate used-car deal
+	if p.tiValue > msrp-draft.Discount {
+		draft.TradeInID = 0 // worth more than the new car: bought as a separate used-car deal
 	}
-	if deal.tradeIn {
+	if draft.TradeInID != 0 {
 		draft.Note = "含二手车置换"
 	}
 	doc, err := e.quotes.CreateQuote(ctx, consultant, draft)
