@@ -336,12 +336,6 @@ func reviewPage(p *page, name string, mobile, en, record bool, keyRe *regexp.Reg
 	}
 	if !en {
 		for _, m := range colonCodeRe.FindAllStringSubmatch(text, 5) {
-			// The demo data signs the manager's and finance's steps of its orders as
-			// "demo" (app/demo/sales_order.go, demoActor with an empty name): a flaw
-			// of the demo set, not of the pages; real events carry the person's name.
-			if m[1] == "demo" {
-				continue
-			}
 			bad("a raw code after a label: %q", m[0])
 		}
 		for _, m := range loneWordRe.FindAllStringSubmatch(text, 5) {
