@@ -1,8 +1,8 @@
 // Orders and contracts (DOMAIN S6) and deal profit (S7): the typed client of app/sales/order/http.go.
 // JSON mirrors the Go types: camelCase, money in integer fen, times in unix milliseconds. Cost figures
 // (accessories cost, commissions, rebate, profit) are present only for roles with cost.read.
-import { API_BASE, ApiError, http, type ListResult } from './http'
-import { errorText, t } from '@/i18n'
+import { http, type ListResult } from './http'
+import { deleteAttachment, listAttachments, uploadAttachment } from './attachments'
 
 /** Statuses in process order (labels order.status.<code>). */
 export const ORDER_STATUSES = [
@@ -240,51 +240,13 @@ export interface PaymentInput {
   version?: number
 }
 
-export interface Attachment {
-  id: number
-  name: string
-  mime: string
-  size: number
-  hasThumb: boolean
-  createdAt: number
-}
-
 /** The attachment entity of an order (delivery photos with the customer). */
 export const ORDER_ATTACH_ENTITY = 'sales_order'
 
-async function uploadPhoto(orderId: number, file: File, lang: string): Promise<Attachment> {
-  const form = new FormData()
-  form.append('entity', ORDER_ATTACH_ENTITY)
-  form.append('entityId', String(orderId))
-  form.append('file', file, file.name)
-  let res: Response
-  try {
-    res = await fetch(API_BASE + '/attachments', { method: 'POST', credentials: 'same-origin', headers: { Accept: 'application/json', 'Accept-Language': lang }, body: form })
-  } catch {
-    throw new ApiError({ status: 0, code: 'network', message: t('common.networkError') })
-  }
-  let body: { error?: { code?: string; message?: string; requestId?: string; fields?: Record<string, { code: string; message: string }> } } | null = null
-  try {
-    body = await res.json()
-  } catch {
-    body = null
-  }
-  if (res.ok && body) return body as unknown as Attachment
-  const err = body?.error
-  const code = err?.code ?? (res.status === 413 ? 'too_large' : 'invalid')
-  throw new ApiError({
-    status: res.status,
-    code,
-    message: err?.fields?.file?.message || (err?.message && err.message !== code ? err.message : errorText(code) || code),
-    fields: err?.fields,
-    requestId: err?.requestId,
-  })
-}
-
 export const orderApi = {
-  photos: (id: number) => http.get<ListResult<Attachment>>('/attachments', { query: { entity: ORDER_ATTACH_ENTITY, entityId: id } }),
-  uploadPhoto,
-  deletePhoto: (id: number) => http.del<void>(`/attachments/${id}`),
+  photos: (id: number) => listAttachments(ORDER_ATTACH_ENTITY, id),
+  uploadPhoto: (id: number, file: File, lang: string) => uploadAttachment(ORDER_ATTACH_ENTITY, id, file, lang),
+  deletePhoto: deleteAttachment,
   list: (f: OrderFilter) =>
     http.get<ListResult<Order>>('/orders', {
       query: {

@@ -1,7 +1,7 @@
 // Test drives (DOMAIN S2): the typed client of app/sales/testdrive. JSON mirrors the Go types: camelCase,
 // times in unix milliseconds, mileage in whole kilometres.
-import { API_BASE, ApiError, http, type ListResult } from './http'
-import { errorText, t } from '@/i18n'
+import { http, type ListResult } from './http'
+import { listAttachments, uploadAttachment } from './attachments'
 
 export const DRIVE_STATUSES = ['booked', 'in_progress', 'completed', 'cancelled', 'no_show'] as const
 export type DriveStatus = (typeof DRIVE_STATUSES)[number]
@@ -192,58 +192,9 @@ export interface ConsultantStats {
   noShowRate: number
 }
 
-/** A scanned agreement or licence photo: an attachment of entity "test_drive" (app/attach). */
-export interface DriveFile {
-  id: number
-  name: string
-  mime: string
-  size: number
-  hasThumb: boolean
-  createdAt: number
-}
-
-export function fileURL(id: number, thumb = false): string {
-  return `${API_BASE}/attachments/${id}/content${thumb ? '?size=thumb' : ''}`
-}
-
-async function uploadFile(driveId: number, file: File, lang: string): Promise<DriveFile> {
-  const form = new FormData()
-  form.append('entity', 'test_drive')
-  form.append('entityId', String(driveId))
-  form.append('file', file, file.name)
-  let res: Response
-  try {
-    res = await fetch(API_BASE + '/attachments', {
-      method: 'POST',
-      credentials: 'same-origin',
-      headers: { Accept: 'application/json', 'Accept-Language': lang },
-      body: form,
-    })
-  } catch {
-    throw new ApiError({ status: 0, code: 'network', message: t('common.networkError') })
-  }
-  let body: { error?: { code?: string; message?: string; requestId?: string; fields?: Record<string, { code: string; message: string }> } } | null = null
-  try {
-    body = await res.json()
-  } catch {
-    body = null
-  }
-  if (res.ok && body) return body as unknown as DriveFile
-  const err = body?.error
-  const code = err?.code ?? (res.status === 413 ? 'too_large' : 'invalid')
-  const fileErr = err?.fields?.file
-  throw new ApiError({
-    status: res.status,
-    code,
-    message: fileErr?.message || (err?.message && err.message !== code ? err.message : errorText(code) || code),
-    fields: err?.fields,
-    requestId: err?.requestId,
-  })
-}
-
 export const testDriveApi = {
-  files: (driveId: number) => http.get<ListResult<DriveFile>>('/attachments', { query: { entity: 'test_drive', entityId: driveId } }),
-  upload: uploadFile,
+  files: (driveId: number) => listAttachments('test_drive', driveId),
+  upload: (driveId: number, file: File, lang: string) => uploadAttachment('test_drive', driveId, file, lang),
   cars: (q: { storeId?: number; all?: boolean } = {}) => http.get<ListResult<Car>>('/test-drive-cars', { query: { storeId: q.storeId, all: q.all ? 1 : undefined } }),
   car: (id: number) => http.get<Car>(`/test-drive-cars/${id}`),
   createCar: (in_: CarInput) => http.post<Car>('/test-drive-cars', in_),

@@ -1,8 +1,8 @@
 // Trade-ins (DOMAIN S8, 置换): the typed client of app/sales/tradein/http.go. JSON mirrors the Go
 // types: camelCase, money in integer fen, times in unix milliseconds. Appraisal photos are
 // attachments of entity "trade_in" (app/attach).
-import { API_BASE, ApiError, http, type ListResult } from './http'
-import { errorText, t } from '@/i18n'
+import { http, type ListResult } from './http'
+import { deleteAttachment, listAttachments, uploadAttachment } from './attachments'
 
 /** Statuses in life order (labels tradein.status.<code>). */
 export const TRADEIN_STATUSES = ['registered', 'appraised', 'purchased', 'declined', 'expired', 'cancelled'] as const
@@ -143,61 +143,11 @@ export interface TradeInStats {
   purchasedFen: number
 }
 
-export interface Attachment {
-  id: number
-  name: string
-  mime: string
-  size: number
-  hasThumb: boolean
-  createdAt: number
-}
 
 /** formatPlate shows a stored plate with its dot: 浙A12345 → 浙A·12345. */
 export function formatPlate(p: string): string {
   const cs = Array.from(p)
   return cs.length > 2 ? cs.slice(0, 2).join('') + '·' + cs.slice(2).join('') : p
-}
-
-/** attachmentURL is where a photo (or its thumbnail) is served. */
-export function attachmentURL(id: number, thumb = false): string {
-  return `${API_BASE}/attachments/${id}/content${thumb ? '?size=thumb' : ''}`
-}
-
-async function uploadPhoto(tradeInId: number, file: File, lang: string): Promise<Attachment> {
-  const form = new FormData()
-  form.append('entity', 'trade_in')
-  form.append('entityId', String(tradeInId))
-  form.append('file', file, file.name)
-  let res: Response
-  try {
-    res = await fetch(API_BASE + '/attachments', {
-      method: 'POST',
-      credentials: 'same-origin',
-      headers: { Accept: 'application/json', 'Accept-Language': lang },
-      body: form,
-    })
-  } catch {
-    throw new ApiError({ status: 0, code: 'network', message: t('common.networkError') })
-  }
-  let body: { error?: { code?: string; message?: string; requestId?: string; fields?: Record<string, { code: string; message: string }> } } | null = null
-  try {
-    body = await res.json()
-  } catch {
-    body = null
-  }
-  if (res.ok && body) return body as unknown as Attachment
-  const err = body?.error
-  const code = err?.code ?? (res.status === 413 ? 'too_large' : 'invalid')
-  const fileErr = err?.fields?.file
-  return Promise.reject(
-    new ApiError({
-      status: res.status,
-      code,
-      message: fileErr?.message || (err?.message && err.message !== code ? err.message : errorText(code) || code),
-      fields: err?.fields,
-      requestId: err?.requestId,
-    }),
-  )
 }
 
 export const tradeInApi = {
@@ -210,7 +160,7 @@ export const tradeInApi = {
   decline: (id: number, reason: string, version: number) => http.post<TradeIn>(`/trade-ins/${id}/decline`, { reason, version }),
   cancel: (id: number, reason: string, version: number) => http.post<TradeIn>(`/trade-ins/${id}/cancel`, { reason, version }),
   stats: (q: { storeId?: number; from?: number; to?: number }) => http.get<TradeInStats>('/trade-ins/stats', { query: { ...q } }),
-  photos: (id: number) => http.get<ListResult<Attachment>>('/attachments', { query: { entity: 'trade_in', entityId: id } }),
-  uploadPhoto,
-  deletePhoto: (id: number) => http.del<void>(`/attachments/${id}`),
+  photos: (id: number) => listAttachments('trade_in', id),
+  uploadPhoto: (id: number, file: File, lang: string) => uploadAttachment('trade_in', id, file, lang),
+  deletePhoto: deleteAttachment,
 }
