@@ -634,6 +634,16 @@ func (s *Service) act(ctx context.Context, a auth.Actor, id int64, in ActInput, 
 	return s.GetQuote(ctx, a, id)
 }
 
+// stepEvent is the after step of act that puts the status change on the
+// customer's timeline: kind, the quote's number and version, and one more
+// field (the total, or the user's note).
+func (s *Service) stepEvent(ctx context.Context, a auth.Actor, kind string, field func(r row) (string, any)) func(tx *sql.Tx, r row) error {
+	return func(tx *sql.Tx, r row) error {
+		k, v := field(r)
+		return s.event(ctx, tx, a, r.CustomerID, r.StoreID, r.ID, kind, map[string]any{"number": r.Number, "version": r.Version, k: v})
+	}
+}
+
 // approvalBlock is the error of a quote over the limits that is not approved.
 func approvalBlock(r row) error {
 	switch {
@@ -679,9 +689,7 @@ func (s *Service) SubmitQuote(ctx context.Context, a auth.Actor, id int64, in Ac
 // SendQuote issues a quote to the customer: a draft within the limits, or an
 // approved one.
 func (s *Service) SendQuote(ctx context.Context, a auth.Actor, id int64, in ActInput) (QuoteDoc, error) {
-	var r0 row
 	return s.act(ctx, a, id, in, "send", func(r row, now int64) (string, error) {
-		r0 = r
 		switch {
 		case r.Status == StatusApproved || (r.Status == StatusDraft && !r.NeedsApproval):
 		case r.Status == StatusDraft || r.Status == StatusPendingApproval:
@@ -695,17 +703,13 @@ func (s *Service) SendQuote(ctx context.Context, a auth.Actor, id int64, in ActI
 			return "", conflict("quote.expired")
 		}
 		return StatusSent, nil
-	}, func(tx *sql.Tx, r row) error {
-		return s.event(ctx, tx, a, r0.CustomerID, r0.StoreID, id, "quote.sent", map[string]any{"number": r0.Number, "version": r0.Version, "total": r0.Total})
-	})
+	}, s.stepEvent(ctx, a, "quote.sent", func(r row) (string, any) { return "total", r.Total }))
 }
 
 // AcceptQuote records that the customer agrees to a sent (or approved) quote:
 // it can now become an order.
 func (s *Service) AcceptQuote(ctx context.Context, a auth.Actor, id int64, in ActInput) (QuoteDoc, error) {
-	var r0 row
 	return s.act(ctx, a, id, in, "accept", func(r row, now int64) (string, error) {
-		r0 = r
 		switch {
 		case r.Status == StatusSent || r.Status == StatusApproved:
 		case r.Status == StatusDraft && !r.NeedsApproval:
@@ -723,16 +727,12 @@ func (s *Service) AcceptQuote(ctx context.Context, a auth.Actor, id int64, in Ac
 			return "", conflict("quote.expired")
 		}
 		return StatusAccepted, nil
-	}, func(tx *sql.Tx, r row) error {
-		return s.event(ctx, tx, a, r0.CustomerID, r0.StoreID, id, "quote.accepted", map[string]any{"number": r0.Number, "version": r0.Version, "total": r0.Total})
-	})
+	}, s.stepEvent(ctx, a, "quote.accepted", func(r row) (string, any) { return "total", r.Total }))
 }
 
 // CancelQuote ends a quote (not while its approval runs, nor once ordered).
 func (s *Service) CancelQuote(ctx context.Context, a auth.Actor, id int64, in ActInput) (QuoteDoc, error) {
-	var r0 row
 	return s.act(ctx, a, id, in, "cancel", func(r row, now int64) (string, error) {
-		r0 = r
 		switch r.Status {
 		case StatusPendingApproval:
 			return "", conflict("quote.approval_pending")
@@ -742,9 +742,7 @@ func (s *Service) CancelQuote(ctx context.Context, a auth.Actor, id int64, in Ac
 			return "", conflict("quote.cancelled")
 		}
 		return StatusCancelled, nil
-	}, func(tx *sql.Tx, r row) error {
-		return s.event(ctx, tx, a, r0.CustomerID, r0.StoreID, id, "quote.cancelled", map[string]any{"number": r0.Number, "version": r0.Version, "note": in.Note})
-	})
+	}, s.stepEvent(ctx, a, "quote.cancelled", func(row) (string, any) { return "note", in.Note }))
 }
 
 // GetQuote returns a quote version with its versions, the customer and

@@ -84,18 +84,14 @@ type VersionInput struct {
 
 // SubmitContract sends a draft contract to approval (draft → pending_approval).
 func (s *Service) SubmitContract(ctx context.Context, a auth.Actor, id int64, in VersionInput) (Order, error) {
-	err := s.d.DB.WriteTx(ctx, func(tx *sql.Tx) error {
-		o, err := s.writable(ctx, tx, a, id)
-		if err != nil {
-			return err
-		}
+	return s.update(ctx, a, id, s.writable, func(tx *sql.Tx, o Order) error {
 		if o.Status != StatusDraft {
 			return wrongStatus(o.Status)
 		}
 		if s.d.Approval == nil {
 			return fmt.Errorf("order: no approval engine")
 		}
-		o, err = s.move(ctx, tx, a, o, in.Version, []string{StatusDraft}, StatusPendingApproval, nil)
+		o, err := s.move(ctx, tx, a, o, in.Version, []string{StatusDraft}, StatusPendingApproval, nil)
 		if err != nil {
 			return err
 		}
@@ -106,11 +102,6 @@ func (s *Service) SubmitContract(ctx context.Context, a auth.Actor, id int64, in
 		_, err = tx.ExecContext(ctx, `UPDATE sales_order SET approval_id = ? WHERE id = ?`, inst.ID, id)
 		return err
 	})
-	if err != nil {
-		return Order{}, err
-	}
-	s.afterCommit()
-	return s.GetOrder(ctx, a, id)
 }
 
 // contractDecided applies the approval: approved signs the contract (the

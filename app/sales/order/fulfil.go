@@ -37,13 +37,9 @@ func (s *Service) AllocateVehicle(ctx context.Context, a auth.Actor, id int64, i
 		return Order{}, apperr.Field("vehicleId", "required")
 	}
 	var warnings []string
-	err := s.d.DB.WriteTx(ctx, func(tx *sql.Tx) error {
-		o, err := s.writable(ctx, tx, a, id)
-		if err != nil {
+	o, err := s.update(ctx, a, id, s.writable, func(tx *sql.Tx, o Order) error {
+		if err := fresh(o, in.Version); err != nil {
 			return err
-		}
-		if in.Version != 0 && in.Version != o.Version {
-			return apperr.New(apperr.Conflict, "conflict.stale")
 		}
 		allowed := []string{StatusSigned, StatusVINAllocated, StatusPDIDone}
 		if !contains(allowed, o.Status) {
@@ -57,7 +53,7 @@ func (s *Service) AllocateVehicle(ctx context.Context, a auth.Actor, id int64, i
 		}
 		var modelID int64
 		var color string
-		err = tx.QueryRowContext(ctx, `SELECT model_id, color FROM vehicle WHERE id = ?`, in.VehicleID).Scan(&modelID, &color)
+		err := tx.QueryRowContext(ctx, `SELECT model_id, color FROM vehicle WHERE id = ?`, in.VehicleID).Scan(&modelID, &color)
 		if err == sql.ErrNoRows {
 			return apperr.Field("vehicleId", "order.vehicle_unknown")
 		} else if err != nil {
@@ -99,12 +95,9 @@ func (s *Service) AllocateVehicle(ctx context.Context, a auth.Actor, id int64, i
 		}
 		return s.event(ctx, tx, a, after, kind, data)
 	})
-	if err != nil {
-		return Order{}, err
+	if err == nil {
+		o.Warnings = warnings
 	}
-	s.afterCommit()
-	o, err := s.GetOrder(ctx, a, id)
-	o.Warnings = warnings
 	return o, err
 }
 
@@ -130,11 +123,7 @@ func (s *Service) SavePDI(ctx context.Context, a auth.Actor, id int64, in PDIInp
 	if err := auth.Require(a, auth.PermSalesWrite); err != nil {
 		return Order{}, err
 	}
-	err := s.d.DB.WriteTx(ctx, func(tx *sql.Tx) error {
-		o, err := s.writable(ctx, tx, a, id)
-		if err != nil {
-			return err
-		}
+	return s.update(ctx, a, id, s.writable, func(tx *sql.Tx, o Order) error {
 		if o.Status != StatusVINAllocated {
 			if contains([]string{StatusDraft, StatusPendingApproval, StatusSigned}, o.Status) {
 				return apperr.New(apperr.Conflict, "order.no_vehicle")
@@ -190,11 +179,6 @@ func (s *Service) SavePDI(ctx context.Context, a auth.Actor, id int64, in PDIInp
 		}
 		return nil
 	})
-	if err != nil {
-		return Order{}, err
-	}
-	s.afterCommit()
-	return s.GetOrder(ctx, a, id)
 }
 
 // ScheduleInput books the delivery (交车预约).
@@ -221,11 +205,7 @@ func (s *Service) ScheduleDelivery(ctx context.Context, a auth.Actor, id int64, 
 	if err := f.Err(); err != nil {
 		return Order{}, err
 	}
-	err := s.d.DB.WriteTx(ctx, func(tx *sql.Tx) error {
-		o, err := s.writable(ctx, tx, a, id)
-		if err != nil {
-			return err
-		}
+	return s.update(ctx, a, id, s.writable, func(tx *sql.Tx, o Order) error {
 		from := []string{StatusPDIDone, StatusDeliveryScheduled}
 		if !contains(from, o.Status) {
 			if contains([]string{StatusDraft, StatusPendingApproval, StatusSigned, StatusVINAllocated}, o.Status) {
@@ -263,11 +243,6 @@ func (s *Service) ScheduleDelivery(ctx context.Context, a auth.Actor, id int64, 
 		}
 		return s.event(ctx, tx, a, after, "order.delivery_scheduled", map[string]any{"deliveryAt": in.DeliveryAt, "place": in.Place, "vin": o.VIN})
 	})
-	if err != nil {
-		return Order{}, err
-	}
-	s.afterCommit()
-	return s.GetOrder(ctx, a, id)
 }
 
 // text is server-made UI text (task titles) in the store's language (zh-CN).
@@ -305,11 +280,7 @@ func (s *Service) SaveChecklist(ctx context.Context, a auth.Actor, id int64, in 
 	if err := auth.Require(a, auth.PermSalesWrite); err != nil {
 		return Order{}, err
 	}
-	err := s.d.DB.WriteTx(ctx, func(tx *sql.Tx) error {
-		o, err := s.writable(ctx, tx, a, id)
-		if err != nil {
-			return err
-		}
+	return s.update(ctx, a, id, s.writable, func(tx *sql.Tx, o Order) error {
 		if o.Status != StatusDeliveryScheduled {
 			return wrongStatus(o.Status)
 		}
@@ -324,13 +295,9 @@ func (s *Service) SaveChecklist(ctx context.Context, a auth.Actor, id int64, in 
 			}
 		}
 		b, _ := json.Marshal(items)
-		_, err = s.move(ctx, tx, a, o, in.Version, []string{StatusDeliveryScheduled}, o.Status, map[string]any{"delivery_checklist": string(b)})
+		_, err := s.move(ctx, tx, a, o, in.Version, []string{StatusDeliveryScheduled}, o.Status, map[string]any{"delivery_checklist": string(b)})
 		return err
 	})
-	if err != nil {
-		return Order{}, err
-	}
-	return s.GetOrder(ctx, a, id)
 }
 
 // Deliver hands the car over: the appointment is booked, every required
@@ -341,13 +308,9 @@ func (s *Service) Deliver(ctx context.Context, a auth.Actor, id int64, in Versio
 	if err := auth.Require(a, auth.PermSalesWrite); err != nil {
 		return Order{}, err
 	}
-	err := s.d.DB.WriteTx(ctx, func(tx *sql.Tx) error {
-		o, err := s.writable(ctx, tx, a, id)
-		if err != nil {
+	return s.update(ctx, a, id, s.writable, func(tx *sql.Tx, o Order) error {
+		if err := fresh(o, in.Version); err != nil {
 			return err
-		}
-		if in.Version != 0 && in.Version != o.Version {
-			return apperr.New(apperr.Conflict, "conflict.stale")
 		}
 		if o.Status != StatusDeliveryScheduled {
 			switch {
@@ -400,11 +363,6 @@ func (s *Service) Deliver(ctx context.Context, a auth.Actor, id int64, in Versio
 		}
 		return s.event(ctx, tx, a, after, "order.delivered", map[string]any{"vin": o.VIN, "model": o.ModelName, "callbacks": n})
 	})
-	if err != nil {
-		return Order{}, err
-	}
-	s.afterCommit()
-	return s.GetOrder(ctx, a, id)
 }
 
 // createCallbacks makes the callback ladder of the store's settings into
@@ -493,17 +451,9 @@ func loadCallbacks(ctx context.Context, q db.Querier, orderID int64) ([]Callback
 // Close ends a delivered order once no callback is open (the job does this by
 // itself; the manager's button does it at once).
 func (s *Service) Close(ctx context.Context, a auth.Actor, id int64, in VersionInput) (Order, error) {
-	err := s.d.DB.WriteTx(ctx, func(tx *sql.Tx) error {
-		o, err := s.writable(ctx, tx, a, id)
-		if err != nil {
-			return err
-		}
+	return s.update(ctx, a, id, s.writable, func(tx *sql.Tx, o Order) error {
 		return s.closeTx(ctx, tx, a, o, in.Version)
 	})
-	if err != nil {
-		return Order{}, err
-	}
-	return s.GetOrder(ctx, a, id)
 }
 
 func (s *Service) closeTx(ctx context.Context, tx db.Querier, a auth.Actor, o Order, version int64) error {
@@ -606,13 +556,9 @@ func (s *Service) Cancel(ctx context.Context, a auth.Actor, id int64, in CancelI
 	if err := f.Err(); err != nil {
 		return Order{}, err
 	}
-	err := s.d.DB.WriteTx(ctx, func(tx *sql.Tx) error {
-		o, err := s.writable(ctx, tx, a, id)
-		if err != nil {
+	return s.update(ctx, a, id, s.writable, func(tx *sql.Tx, o Order) error {
+		if err := fresh(o, in.Version); err != nil {
 			return err
-		}
-		if in.Version != 0 && in.Version != o.Version {
-			return apperr.New(apperr.Conflict, "conflict.stale")
 		}
 		st, err := LoadSettings(ctx, tx, o.StoreID)
 		if err != nil {
@@ -653,11 +599,6 @@ func (s *Service) Cancel(ctx context.Context, a auth.Actor, id int64, in CancelI
 		}
 		return s.event(ctx, tx, a, after, "order.cancelled", map[string]any{"reason": in.Reason, "note": in.Note, "refundDueFen": after.RefundDueFen, "vin": o.VIN})
 	})
-	if err != nil {
-		return Order{}, err
-	}
-	s.afterCommit()
-	return s.GetOrder(ctx, a, id)
 }
 
 var _ = inventory.StatusSold

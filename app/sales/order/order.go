@@ -294,6 +294,37 @@ func (s *Service) financeAccess(ctx context.Context, q db.Querier, a auth.Actor,
 	return s.readable(ctx, q, a, id)
 }
 
+// loader reads an order for a change and checks the actor's right to make it
+// (writable for sales work, financeAccess for finance work).
+type loader func(ctx context.Context, q db.Querier, a auth.Actor, id int64) (Order, error)
+
+// update runs change on the order, read with load, in one write transaction;
+// once committed it wakes what the write produced (notifications, search
+// marks, approval messages) and returns the order as the actor now sees it.
+func (s *Service) update(ctx context.Context, a auth.Actor, id int64, load loader, change func(tx *sql.Tx, o Order) error) (Order, error) {
+	err := s.d.DB.WriteTx(ctx, func(tx *sql.Tx) error {
+		o, err := load(ctx, tx, a, id)
+		if err != nil {
+			return err
+		}
+		return change(tx, o)
+	})
+	if err != nil {
+		return Order{}, err
+	}
+	s.afterCommit()
+	return s.GetOrder(ctx, a, id)
+}
+
+// fresh refuses a change made on a stale copy: version is the one the client
+// read (0: not sent).
+func fresh(o Order, version int64) error {
+	if version != 0 && version != o.Version {
+		return apperr.New(apperr.Conflict, "conflict.stale")
+	}
+	return nil
+}
+
 // GetOrder returns an order with its payments and callbacks.
 func (s *Service) GetOrder(ctx context.Context, a auth.Actor, id int64) (Order, error) {
 	if err := auth.Require(a, auth.PermCustomerRead); err != nil {

@@ -105,13 +105,9 @@ func (s *Service) AddPayment(ctx context.Context, a auth.Actor, id int64, in Pay
 	if err := in.validate(s.now(), false); err != nil {
 		return Order{}, err
 	}
-	err := s.d.DB.WriteTx(ctx, func(tx *sql.Tx) error {
-		o, err := s.writable(ctx, tx, a, id)
-		if err != nil {
+	return s.update(ctx, a, id, s.writable, func(tx *sql.Tx, o Order) error {
+		if err := fresh(o, in.Version); err != nil {
 			return err
-		}
-		if in.Version != 0 && in.Version != o.Version {
-			return apperr.New(apperr.Conflict, "conflict.stale")
 		}
 		if o.Status == StatusCancelled || o.Status == StatusClosed {
 			return wrongStatus(o.Status)
@@ -121,11 +117,6 @@ func (s *Service) AddPayment(ctx context.Context, a auth.Actor, id int64, in Pay
 		}
 		return s.insertPayment(ctx, tx, a, o, in.Kind, in.Method, in.AmountFen, in.ReceivedAt, in.Reference, in.Note)
 	})
-	if err != nil {
-		return Order{}, err
-	}
-	s.afterCommit()
-	return s.GetOrder(ctx, a, id)
 }
 
 // insertPayment writes the entry, moves the order's paid sum by a conditional
@@ -193,24 +184,15 @@ func (s *Service) Refund(ctx context.Context, a auth.Actor, id int64, in RefundI
 		}
 		return Order{}, err
 	}
-	err := s.d.DB.WriteTx(ctx, func(tx *sql.Tx) error {
-		o, err := s.financeAccess(ctx, tx, a, id)
-		if err != nil {
+	return s.update(ctx, a, id, s.financeAccess, func(tx *sql.Tx, o Order) error {
+		if err := fresh(o, in.Version); err != nil {
 			return err
-		}
-		if in.Version != 0 && in.Version != o.Version {
-			return apperr.New(apperr.Conflict, "conflict.stale")
 		}
 		if pin.AmountFen > o.PaidFen {
 			return apperr.Field("amountFen", "order.refund_exceeds", "paidFen", o.PaidFen)
 		}
 		return s.insertPayment(ctx, tx, a, o, "refund", pin.Method, -pin.AmountFen, pin.ReceivedAt, pin.Reference, pin.Note)
 	})
-	if err != nil {
-		return Order{}, err
-	}
-	s.afterCommit()
-	return s.GetOrder(ctx, a, id)
 }
 
 // PaymentActionInput confirms or voids an entry (finance.write).
@@ -241,14 +223,10 @@ func (s *Service) paymentAction(ctx context.Context, a auth.Actor, id, paymentID
 	if err := auth.Require(a, auth.PermFinanceWrite); err != nil {
 		return Order{}, err
 	}
-	err := s.d.DB.WriteTx(ctx, func(tx *sql.Tx) error {
-		o, err := s.financeAccess(ctx, tx, a, id)
-		if err != nil {
-			return err
-		}
+	return s.update(ctx, a, id, s.financeAccess, func(tx *sql.Tx, o Order) error {
 		var amount int64
 		var status string
-		err = tx.QueryRowContext(ctx, `SELECT amount, status FROM sales_order_payment WHERE id = ? AND order_id = ?`, paymentID, id).Scan(&amount, &status)
+		err := tx.QueryRowContext(ctx, `SELECT amount, status FROM sales_order_payment WHERE id = ? AND order_id = ?`, paymentID, id).Scan(&amount, &status)
 		if errors.Is(err, sql.ErrNoRows) {
 			return apperr.New(apperr.NotFound, "not_found")
 		} else if err != nil {
@@ -282,11 +260,6 @@ func (s *Service) paymentAction(ctx context.Context, a auth.Actor, id, paymentID
 		return s.audit(ctx, tx, a, "payment_"+action, o.ID, o.StoreID, map[string]any{"paymentId": paymentID, "status": status},
 			map[string]any{"paymentId": paymentID, "status": map[string]string{"confirm": "confirmed", "void": "void"}[action], "note": note})
 	})
-	if err != nil {
-		return Order{}, err
-	}
-	s.afterCommit()
-	return s.GetOrder(ctx, a, id)
 }
 
 // ProfitInput are the deal profit figures finance keeps (finance.write and
@@ -316,11 +289,7 @@ func (s *Service) SetProfitInputs(ctx context.Context, a auth.Actor, id int64, i
 	if err := f.Err(); err != nil {
 		return Order{}, err
 	}
-	err := s.d.DB.WriteTx(ctx, func(tx *sql.Tx) error {
-		o, err := s.financeAccess(ctx, tx, a, id)
-		if err != nil {
-			return err
-		}
+	return s.update(ctx, a, id, s.financeAccess, func(tx *sql.Tx, o Order) error {
 		if !a.Has(auth.PermCostRead) {
 			return apperr.New(apperr.NotFound, "not_found")
 		}
@@ -331,7 +300,7 @@ func (s *Service) SetProfitInputs(ctx context.Context, a auth.Actor, id int64, i
 		if in.RebateFen != nil {
 			rebate = *in.RebateFen
 		}
-		if _, err = s.move(ctx, tx, a, o, in.Version, Statuses, o.Status, map[string]any{"finance_commission": in.FinanceCommissionFen,
+		if _, err := s.move(ctx, tx, a, o, in.Version, Statuses, o.Status, map[string]any{"finance_commission": in.FinanceCommissionFen,
 			"insurance_commission": in.InsuranceCommissionFen, "rebate": rebate}); err != nil {
 			return err
 		}
@@ -339,8 +308,4 @@ func (s *Service) SetProfitInputs(ctx context.Context, a auth.Actor, id int64, i
 			map[string]any{"financeCommissionFen": o.costRaw.financeCommission, "insuranceCommissionFen": o.costRaw.insuranceCommission, "rebateFen": o.costRaw.rebate},
 			map[string]any{"financeCommissionFen": in.FinanceCommissionFen, "insuranceCommissionFen": in.InsuranceCommissionFen, "rebateFen": in.RebateFen})
 	})
-	if err != nil {
-		return Order{}, err
-	}
-	return s.GetOrder(ctx, a, id)
 }
