@@ -200,6 +200,26 @@ func IsForeignKey(err error) bool {
 	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
 }
 
+// IDs runs a query whose rows hold one integer each (the records a job works
+// through) and returns them, with the rows closed, so the caller can then write
+// each record in its own transaction.
+func IDs(ctx context.Context, q Querier, query string, args ...any) ([]int64, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
 // WriteTx runs fn in one write transaction on the writer (BEGIN IMMEDIATE). It
 // commits when fn returns nil and rolls back otherwise.
 func (d *DB) WriteTx(ctx context.Context, fn func(tx *sql.Tx) error) error {

@@ -800,22 +800,9 @@ func (s *Service) GetQuote(ctx context.Context, a auth.Actor, id int64) (QuoteDo
 // valid-until, each with a timeline entry. Accepted quotes wait for their order.
 func (s *Service) ExpireQuotes(ctx context.Context) (int, error) {
 	now := s.now()
-	rows, err := s.d.DB.R.QueryContext(ctx, `SELECT id FROM quote WHERE status IN ('draft', 'approved', 'sent') AND valid_until < ? ORDER BY id LIMIT 1000`, now)
+	ids, err := db.IDs(ctx, s.d.DB.R, `SELECT id FROM quote WHERE status IN ('draft', 'approved', 'sent') AND valid_until < ? ORDER BY id LIMIT 1000`, now)
 	if err != nil {
 		return 0, fmt.Errorf("sales: expiry scan: %w", err)
-	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, err
 	}
 	sys := auth.System("system")
 	n := 0

@@ -479,15 +479,11 @@ func (s *Service) closeTx(ctx context.Context, tx db.Querier, a auth.Actor, o Or
 // CloseDone closes every delivered order whose callback ladder is finished
 // (each in its own transaction, conditional like the button). It returns how many.
 func (s *Service) CloseDone(ctx context.Context) (int, error) {
-	rows, err := s.d.DB.R.QueryContext(ctx, `SELECT o.id FROM sales_order o WHERE o.status = 'delivered'
+	ids, err := db.IDs(ctx, s.d.DB.R, `SELECT o.id FROM sales_order o WHERE o.status = 'delivered'
 		AND EXISTS (SELECT 1 FROM task t WHERE t.entity = 'order' AND t.entity_id = o.id AND t.kind = 'callback')
 		AND NOT EXISTS (SELECT 1 FROM task t WHERE t.entity = 'order' AND t.entity_id = o.id AND t.kind = 'callback' AND t.status = 'open') LIMIT 500`)
 	if err != nil {
 		return 0, fmt.Errorf("order: closable: %w", err)
-	}
-	ids, err := scanIDs(rows)
-	if err != nil {
-		return 0, err
 	}
 	sys := auth.System("system")
 	n := 0
@@ -511,19 +507,6 @@ func (s *Service) CloseDone(ctx context.Context) (int, error) {
 		}
 	}
 	return n, nil
-}
-
-func scanIDs(rows *sql.Rows) ([]int64, error) {
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
 }
 
 // CancelInput cancels an order.

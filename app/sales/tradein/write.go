@@ -389,24 +389,11 @@ func (s *Service) close(ctx context.Context, a auth.Actor, id int64, in CloseInp
 // returns how many it expired.
 func (s *Service) ExpireAppraisals(ctx context.Context) (int, error) {
 	now := s.now()
-	rows, err := s.d.DB.R.QueryContext(ctx, `SELECT id FROM trade_in WHERE status = 'appraised' AND valid_until <= ?
+	ids, err := db.IDs(ctx, s.d.DB.R, `SELECT id FROM trade_in WHERE status = 'appraised' AND valid_until <= ?
 		AND NOT EXISTS (SELECT 1 FROM sales_order o WHERE o.trade_in_id = trade_in.id AND o.status <> 'cancelled')
 		ORDER BY valid_until LIMIT 1000`, now)
 	if err != nil {
 		return 0, fmt.Errorf("tradein: expired appraisals: %w", err)
-	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, err
 	}
 	sys := auth.System("system")
 	n := 0
