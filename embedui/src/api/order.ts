@@ -2,7 +2,6 @@
 // JSON mirrors the Go types: camelCase, money in integer fen, times in unix milliseconds. Cost figures
 // (accessories cost, commissions, rebate, profit) are present only for roles with cost.read.
 import { http, type ListResult } from './http'
-import { deleteAttachment, listAttachments, uploadAttachment } from './attachments'
 
 /** Statuses in process order (labels order.status.<code>). */
 export const ORDER_STATUSES = [
@@ -244,9 +243,6 @@ export interface PaymentInput {
 export const ORDER_ATTACH_ENTITY = 'sales_order'
 
 export const orderApi = {
-  photos: (id: number) => listAttachments(ORDER_ATTACH_ENTITY, id),
-  uploadPhoto: (id: number, file: File, lang: string) => uploadAttachment(ORDER_ATTACH_ENTITY, id, file, lang),
-  deletePhoto: deleteAttachment,
   list: (f: OrderFilter) =>
     http.get<ListResult<Order>>('/orders', {
       query: {

@@ -2,7 +2,6 @@
 // types: camelCase, money in integer fen, times in unix milliseconds. Appraisal photos are
 // attachments of entity "trade_in" (app/attach).
 import { http, type ListResult } from './http'
-import { deleteAttachment, listAttachments, uploadAttachment } from './attachments'
 
 /** Statuses in life order (labels tradein.status.<code>). */
 export const TRADEIN_STATUSES = ['registered', 'appraised', 'purchased', 'declined', 'expired', 'cancelled'] as const
@@ -150,6 +149,9 @@ export function formatPlate(p: string): string {
   return cs.length > 2 ? cs.slice(0, 2).join('') + '·' + cs.slice(2).join('') : p
 }
 
+/** The attachment entity of a trade-in (appraisal photos). */
+export const TRADEIN_ATTACH_ENTITY = 'trade_in'
+
 export const tradeInApi = {
   list: (f: TradeInFilter) => http.get<ListResult<TradeIn>>('/trade-ins', { query: { ...f } }),
   get: (id: number) => http.get<TradeIn>(`/trade-ins/${id}`),
@@ -160,7 +162,4 @@ export const tradeInApi = {
   decline: (id: number, reason: string, version: number) => http.post<TradeIn>(`/trade-ins/${id}/decline`, { reason, version }),
   cancel: (id: number, reason: string, version: number) => http.post<TradeIn>(`/trade-ins/${id}/cancel`, { reason, version }),
   stats: (q: { storeId?: number; from?: number; to?: number }) => http.get<TradeInStats>('/trade-ins/stats', { query: { ...q } }),
-  photos: (id: number) => listAttachments('trade_in', id),
-  uploadPhoto: (id: number, file: File, lang: string) => uploadAttachment('trade_in', id, file, lang),
-  deletePhoto: deleteAttachment,
 }
