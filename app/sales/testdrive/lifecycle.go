@@ -104,11 +104,7 @@ func (s *Service) Check(ctx context.Context, a auth.Actor, id int64, in CheckInp
 	if err := f.Err(); err != nil {
 		return TestDrive{}, err
 	}
-	err = s.d.DB.WriteTx(ctx, func(tx *sql.Tx) error {
-		t, err := s.writable(ctx, tx, a, id)
-		if err != nil {
-			return err
-		}
+	return s.change(ctx, a, id, func(tx *sql.Tx, t TestDrive) error {
 		if t.Status != StatusBooked {
 			return apperr.New(apperr.Conflict, "testdrive.not_booked")
 		}
@@ -126,6 +122,18 @@ func (s *Service) Check(ctx context.Context, a auth.Actor, id int64, in CheckInp
 		}
 		return s.audit(ctx, tx, a, "check", "test_drive", id, t.StoreID, nil, map[string]any{"licenceNo": MaskLicence(in.LicenceNo),
 			"licenceClass": in.LicenceClass, "licenceExpiry": in.LicenceExpiry, "agreementSigner": in.SignerName})
+	})
+}
+
+// change runs fn on a test drive the actor may change, in one write
+// transaction, and returns the test drive as the actor then sees it.
+func (s *Service) change(ctx context.Context, a auth.Actor, id int64, fn func(tx *sql.Tx, t TestDrive) error) (TestDrive, error) {
+	err := s.d.DB.WriteTx(ctx, func(tx *sql.Tx) error {
+		t, err := s.writable(ctx, tx, a, id)
+		if err != nil {
+			return err
+		}
+		return fn(tx, t)
 	})
 	if err != nil {
 		return TestDrive{}, err
@@ -177,11 +185,7 @@ func (s *Service) Start(ctx context.Context, a auth.Actor, id int64, in StartInp
 	if in.MileageOut <= 0 || in.MileageOut > 1_000_000 {
 		return TestDrive{}, apperr.Field("mileageOut", "out_of_range", "min", 1, "max", 1_000_000)
 	}
-	err := s.d.DB.WriteTx(ctx, func(tx *sql.Tx) error {
-		t, err := s.writable(ctx, tx, a, id)
-		if err != nil {
-			return err
-		}
+	return s.change(ctx, a, id, func(tx *sql.Tx, t TestDrive) error {
 		if t.Status != StatusBooked {
 			return apperr.New(apperr.Conflict, "testdrive.not_booked")
 		}
@@ -238,10 +242,6 @@ func (s *Service) Start(ctx context.Context, a auth.Actor, id int64, in StartInp
 		}
 		return s.audit(ctx, tx, a, "start", "test_drive", id, t.StoreID, nil, map[string]any{"mileageOut": in.MileageOut, "startedAt": ms})
 	})
-	if err != nil {
-		return TestDrive{}, err
-	}
-	return s.readable(ctx, s.d.DB.R, a, id)
 }
 
 // setMileage moves the car's odometer forward (never back).
@@ -291,11 +291,7 @@ func (s *Service) Complete(ctx context.Context, a auth.Actor, id int64, in Compl
 	if err := f.Err(); err != nil {
 		return TestDrive{}, err
 	}
-	err := s.d.DB.WriteTx(ctx, func(tx *sql.Tx) error {
-		t, err := s.writable(ctx, tx, a, id)
-		if err != nil {
-			return err
-		}
+	return s.change(ctx, a, id, func(tx *sql.Tx, t TestDrive) error {
 		if t.Status != StatusInProgress {
 			return apperr.New(apperr.Conflict, "testdrive.not_started")
 		}
@@ -335,10 +331,6 @@ func (s *Service) Complete(ctx context.Context, a auth.Actor, id int64, in Compl
 		return s.audit(ctx, tx, a, "complete", "test_drive", id, t.StoreID, nil, map[string]any{"mileageIn": in.MileageIn, "rating": in.Rating,
 			"comfort": in.Comfort, "power": in.Power, "handling": in.Handling, "tech": in.Tech, "intentChange": in.IntentChange, "comment": in.Comment})
 	})
-	if err != nil {
-		return TestDrive{}, err
-	}
-	return s.readable(ctx, s.d.DB.R, a, id)
 }
 
 // Cancel cancels a booking with a reason; its reminder task is cancelled.
@@ -353,20 +345,12 @@ func (s *Service) Cancel(ctx context.Context, a auth.Actor, id int64, in CancelI
 	if utf8.RuneCountInString(in.Reason) > 200 {
 		return TestDrive{}, apperr.Field("reason", "too_long", "max", 200)
 	}
-	err := s.d.DB.WriteTx(ctx, func(tx *sql.Tx) error {
-		t, err := s.writable(ctx, tx, a, id)
-		if err != nil {
-			return err
-		}
+	return s.change(ctx, a, id, func(tx *sql.Tx, t TestDrive) error {
 		if t.Status != StatusBooked {
 			return apperr.New(apperr.Conflict, "testdrive.not_booked")
 		}
 		return s.close(ctx, tx, a, t, in.Version, StatusCancelled, in.Reason)
 	})
-	if err != nil {
-		return TestDrive{}, err
-	}
-	return s.readable(ctx, s.d.DB.R, a, id)
 }
 
 // NoShow marks a booking the customer did not come to; only once its start
@@ -375,11 +359,7 @@ func (s *Service) NoShow(ctx context.Context, a auth.Actor, id int64, in Version
 	if err := auth.Require(a, auth.PermSalesWrite); err != nil {
 		return TestDrive{}, err
 	}
-	err := s.d.DB.WriteTx(ctx, func(tx *sql.Tx) error {
-		t, err := s.writable(ctx, tx, a, id)
-		if err != nil {
-			return err
-		}
+	return s.change(ctx, a, id, func(tx *sql.Tx, t TestDrive) error {
 		if t.Status != StatusBooked {
 			return apperr.New(apperr.Conflict, "testdrive.not_booked")
 		}
@@ -388,10 +368,6 @@ func (s *Service) NoShow(ctx context.Context, a auth.Actor, id int64, in Version
 		}
 		return s.close(ctx, tx, a, t, in.Version, StatusNoShow, "")
 	})
-	if err != nil {
-		return TestDrive{}, err
-	}
-	return s.readable(ctx, s.d.DB.R, a, id)
 }
 
 // close ends a booking that did not happen (cancelled or no-show): state,
