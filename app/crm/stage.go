@@ -41,3 +41,18 @@ func (s *Service) AdvanceStageTx(ctx context.Context, q db.Querier, customerID i
 	}
 	return findex.Mark(ctx, q, searchKind, customerID)
 }
+
+// ReopenOrderedTx takes a customer whose only contract was cancelled back from
+// lifecycle stage "ordered" to "prospect" (意向), inside the caller's
+// transaction; a customer at any other stage is left alone. The caller decides
+// that no other live contract keeps the customer ordered.
+func (s *Service) ReopenOrderedTx(ctx context.Context, q db.Querier, customerID int64) error {
+	r, err := q.ExecContext(ctx, `UPDATE customer SET stage = 'prospect', updated_at = ?, version = version + 1 WHERE id = ? AND stage = 'ordered'`, s.now(), customerID)
+	if err != nil {
+		return fmt.Errorf("crm: reopen %d: %w", customerID, err)
+	}
+	if n, _ := r.RowsAffected(); n == 0 {
+		return nil
+	}
+	return findex.Mark(ctx, q, searchKind, customerID)
+}

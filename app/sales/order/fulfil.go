@@ -580,6 +580,20 @@ func (s *Service) Cancel(ctx context.Context, a auth.Actor, id int64, in CancelI
 		if err != nil {
 			return err
 		}
+		// A broken contract takes the customer back from 订单 to 意向, unless
+		// another live contract keeps them ordered.
+		if o.Status != StatusDraft && s.d.CRM != nil {
+			var others int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sales_order WHERE customer_id = ? AND id <> ? AND status IN (?, ?, ?, ?)`,
+				o.CustomerID, o.ID, StatusSigned, StatusVINAllocated, StatusPDIDone, StatusDeliveryScheduled).Scan(&others); err != nil {
+				return err
+			}
+			if others == 0 {
+				if err := s.d.CRM.ReopenOrderedTx(ctx, tx, o.CustomerID); err != nil {
+					return err
+				}
+			}
+		}
 		return s.event(ctx, tx, a, after, "order.cancelled", map[string]any{"reason": in.Reason, "note": in.Note, "refundDueFen": after.RefundDueFen, "vin": o.VIN})
 	})
 }

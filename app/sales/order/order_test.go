@@ -381,6 +381,12 @@ func TestOrder_CancelRestoresStockQuoteAndTasks(t *testing.T) {
 	if open != 0 {
 		t.Fatalf("open tasks after cancel: %d", open)
 	}
+	// The broken contract takes the customer back from 订单 to 意向.
+	var stage string
+	env.App.DB.R.QueryRow(`SELECT stage FROM customer WHERE id = ?`, o.CustomerID).Scan(&stage)
+	if stage != "prospect" {
+		t.Fatalf("customer lifecycle after the only contract was cancelled: %s", stage)
+	}
 	// Nothing more happens to a cancelled order but the refund, by finance, at most what was paid.
 	apptest.ExpectErr(t, c.Do("POST", fmt.Sprintf("/orders/%d/payments", o.ID), map[string]any{"kind": "payment", "method": "cash", "amountFen": 100}), http.StatusConflict, "order.wrong_status")
 	fin := env.As("finance")
