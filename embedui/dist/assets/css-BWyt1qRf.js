@@ -1,0 +1,1 @@
+import"./css-CVda4orS.js";import"./css-DU0OZSuS.js";

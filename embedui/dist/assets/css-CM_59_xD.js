@@ -1,0 +1,1 @@
+import"./css-CVda4orS.js";import"./css-CiL9mz1b.js";

@@ -1,1 +1,0 @@
-import"./css-CVda4orS.js";import"./css-ORq5-pU6.js";

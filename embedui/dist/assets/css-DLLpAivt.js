@@ -1,1 +1,0 @@
-import"./css-CVda4orS.js";import"./css-HUYYlOUd.js";

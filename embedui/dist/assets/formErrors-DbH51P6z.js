@@ -1,1 +1,0 @@
-import{V as e,_t as t}from"./vue-CDmK2Pfj.js";import{l as n}from"./feedback-B1GlEklP.js";function r(){let r=t({});return{errors:r,clear(){for(let e of Object.keys(r))delete r[e]},take(t,i={}){if(this.clear(),!n(t))return!1;let a=Object.entries(t.fields);return e(()=>{for(let[e,t]of a)r[i[e]??e]=t.message||t.code}),a.length>0}}}export{r as t};

@@ -1,0 +1,1 @@
+import{_ as e,d as t,y as n}from"./feedback-BdAM5TMP.js";var r=Object.fromEntries(Object.entries(n.sop.keys).map(([e,t])=>[t,e]));function i(n){if(t()===`zh-CN`)return n;let i=r[n];return i?e(`sop.keys.`+i):n}export{i as t};

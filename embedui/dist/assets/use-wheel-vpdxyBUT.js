@@ -1,0 +1,1 @@
+import{K as e,U as t,W as n}from"./feedback-BdAM5TMP.js";var r=({atEndEdge:r,atStartEdge:i,layout:a},o)=>{let s,c=0,l=e=>e<0&&i.value||e>0&&r.value;return{hasReachedEdge:l,onWheel:r=>{t(s);let{deltaX:i,deltaY:u}=r;r.shiftKey&&u!==0&&(i=u,u=0);let d=a.value===`horizontal`?i:u;l(d)||(c+=d,!e()&&d!==0&&r.preventDefault(),s=n(()=>{o(c),c=0}))}}};export{r as t};
