@@ -208,6 +208,21 @@ func Limit(c echo.Context) (int, error) {
 	return int(v), nil
 }
 
+// QueryLimit parses the limit query parameter as given, 0 when absent, for a
+// list whose service applies its own default and range (1–200): a value that is
+// not a whole number is the same out_of_range field error the range check gives.
+func QueryLimit(c echo.Context) (int, error) {
+	v := c.QueryParam("limit")
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, apperr.Field("limit", "out_of_range", "min", 1, "max", 200)
+	}
+	return n, nil
+}
+
 // List is the response of every list endpoint.
 type List[T any] struct {
 	Items []T    `json:"items"`

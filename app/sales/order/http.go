@@ -2,13 +2,11 @@ package order
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"dealerdesk/app/api"
-	"dealerdesk/app/apperr"
 	"dealerdesk/app/auth"
 )
 
@@ -72,10 +70,8 @@ func (s *Service) hList(c echo.Context) error {
 			return err
 		}
 	}
-	if v := c.QueryParam("limit"); v != "" {
-		if f.Limit, err = strconv.Atoi(v); err != nil {
-			return apperr.Field("limit", "out_of_range", "min", 1, "max", 200)
-		}
+	if f.Limit, err = api.QueryLimit(c); err != nil {
+		return err
 	}
 	out, err := s.List(c.Request().Context(), api.Actor(c), f)
 	return reply(c, http.StatusOK, out, err)

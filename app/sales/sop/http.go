@@ -2,13 +2,11 @@ package sop
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"dealerdesk/app/api"
-	"dealerdesk/app/apperr"
 	"dealerdesk/app/auth"
 )
 
@@ -125,12 +123,8 @@ func boardFilter(c echo.Context) (BoardFilter, error) {
 			return f, err
 		}
 	}
-	if v := c.QueryParam("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return f, apperr.Field("limit", "out_of_range", "min", 1, "max", 200)
-		}
-		f.Limit = n
+	if f.Limit, err = api.QueryLimit(c); err != nil {
+		return f, err
 	}
 	return f, nil
 }

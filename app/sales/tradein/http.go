@@ -2,13 +2,11 @@ package tradein
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"dealerdesk/app/api"
-	"dealerdesk/app/apperr"
 	"dealerdesk/app/auth"
 )
 
@@ -52,12 +50,8 @@ func (s *Service) hList(c echo.Context) error {
 			return err
 		}
 	}
-	if v := c.QueryParam("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return apperr.Field("limit", "out_of_range", "min", 1, "max", 200)
-		}
-		f.Limit = n
+	if f.Limit, err = api.QueryLimit(c); err != nil {
+		return err
 	}
 	out, err := s.List(c.Request().Context(), api.Actor(c), f)
 	return ok(c, http.StatusOK, out, err)
